@@ -1,0 +1,266 @@
+#include "client/cli.h"
+
+#include <unistd.h>
+
+#include <ctime>
+#include <iostream>
+#include <optional>
+
+#include "client/home.h"
+#include "sync/curl_transport.h"
+
+namespace outpost::client {
+
+using sync::Json;
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
+
+  enroll URL CODE [--name NAME]       join a registry with a one-time enrollment code
+  record put COLLECTION ID FIELD=JSON... [--priority N]
+                                      write fields of a record (values are JSON: 3, "text", true)
+  record get COLLECTION ID            print a record as JSON
+  record delete COLLECTION ID         delete a record (it can be restored from a conflict)
+  record list COLLECTION              print the collection's records, one JSON object a line
+  sync [--attempts N]                 exchange changes with the registry
+  conflicts [--all]                   list open conflicts (with --all, resolved ones too)
+  resolve CONFLICT_ID --value JSON    settle a conflict with the value to keep
+  status                              pending changes, open conflicts, last sync
+
+--home DIR defaults to $OUTPOST_HOME, or ~/.local/share/outpost.
+)";
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+std::optional<std::string> take_option(std::vector<std::string>& args, const std::string& name) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] != name) continue;
+    if (i + 1 >= args.size()) throw UsageError(name + " needs a value");
+    std::string value = args[i + 1];
+    args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+    return value;
+  }
+  return std::nullopt;
+}
+
+bool take_flag(std::vector<std::string>& args, const std::string& name) {
+  for (size_t i = 0; i < args.size(); ++i)
+    if (args[i] == name) {
+      args.erase(args.begin() + static_cast<long>(i));
+      return true;
+    }
+  return false;
+}
+
+int int_option(std::vector<std::string>& args, const std::string& name, int fallback) {
+  auto text = take_option(args, name);
+  if (!text) return fallback;
+  try {
+    size_t used = 0;
+    const int value = std::stoi(*text, &used);
+    if (used == text->size()) return value;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(name + " wants a whole number, not '" + *text + "'");
+}
+
+Json parse_value(const std::string& text, const std::string& what) {
+  Json value = Json::parse(text, nullptr, false);
+  if (value.is_discarded())
+    throw UsageError(what + ": '" + text + "' is not JSON (text needs quotes, e.g. '\"" + text + "\"')");
+  return value;
+}
+
+std::string iso_time(int64_t ms) {
+  if (ms <= 0) return "";
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
+
+Json record_json(const sync::Record& record) {
+  return {{"collection", record.collection},
+          {"id", record.id},
+          {"fields", record.values()},
+          {"deleted", record.deleted},
+          {"updated_at", iso_time(record.updated_ms)}};
+}
+
+Json side_json(const sync::ConflictSide& side) {
+  return {{"value", side.value}, {"by", side.by}, {"at", iso_time(side.wall_ms)}};
+}
+
+Json conflict_json(const sync::Conflict& conflict) {
+  Json json = {{"id", conflict.id},
+               {"collection", conflict.collection},
+               {"record", conflict.record_id},
+               {"field", conflict.field},
+               {"kept", side_json(conflict.kept)},
+               {"lost", side_json(conflict.lost)},
+               {"detected_at", iso_time(conflict.detected_ms)},
+               {"open", conflict.open}};
+  if (conflict.resolution) json["resolution"] = *conflict.resolution;
+  return json;
+}
+
+std::string human_bytes(size_t bytes) {
+  if (bytes < 10 * 1024) return std::to_string(bytes) + " B";
+  if (bytes < 10 * 1024 * 1024) return std::to_string(bytes / 1024) + " KiB";
+  return std::to_string(bytes / (1024 * 1024)) + " MiB";
+}
+
+std::string default_device_name() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) == 0 && host[0]) return host;
+  return "outpost device";
+}
+
+void expect_args(const std::vector<std::string>& args, size_t count, const char* usage) {
+  if (args.size() != count) throw UsageError(std::string("usage: outpost ") + usage);
+}
+
+// --- Commands
+
+int record_command(Home& home, std::vector<std::string> args, std::ostream& out) {
+  if (args.empty()) throw UsageError("usage: outpost record put|get|delete|list ...");
+  const std::string action = args[0];
+  args.erase(args.begin());
+  sync::Replica& replica = home.replica();
+  if (action == "put") {
+    const int priority = int_option(args, "--priority", 0);
+    if (args.size() < 3) throw UsageError("usage: outpost record put COLLECTION ID FIELD=JSON...");
+    home.check_collection(args[0]);
+    Json fields = Json::object();
+    for (size_t i = 2; i < args.size(); ++i) {
+      const auto equals = args[i].find('=');
+      if (equals == std::string::npos || equals == 0)
+        throw UsageError("'" + args[i] + "' is not FIELD=JSON (for example name='\"Amina\"' or count=3)");
+      const std::string name = args[i].substr(0, equals);
+      fields[name] = parse_value(args[i].substr(equals + 1), "field " + name);
+    }
+    replica.put(args[0], args[1], fields, priority);
+    return 0;
+  }
+  if (action == "get") {
+    expect_args(args, 2, "record get COLLECTION ID");
+    auto record = replica.get(args[0], args[1]);
+    if (!record) throw ClientError("no record " + args[0] + "/" + args[1]);
+    if (record->deleted)
+      throw ClientError("record " + args[0] + "/" + args[1] + " was deleted on " + iso_time(record->tombstone->wall_ms));
+    out << record_json(*record).dump() << "\n";
+    return 0;
+  }
+  if (action == "delete") {
+    expect_args(args, 2, "record delete COLLECTION ID");
+    replica.remove(args[0], args[1]);
+    return 0;
+  }
+  if (action == "list") {
+    expect_args(args, 1, "record list COLLECTION");
+    for (const sync::Record& record : replica.list(args[0])) out << record_json(record).dump() << "\n";
+    return 0;
+  }
+  throw UsageError("unknown record action '" + action + "': use put, get, delete or list");
+}
+
+int status_command(Home& home, std::ostream& out) {
+  const sync::ReplicaStatus status = home.replica().status();
+  Json json = {{"replica", home.replica().replica_id()},
+               {"pending_changes", status.pending_changes},
+               {"pending_records", status.pending_records},
+               {"open_conflicts", status.open_conflicts},
+               {"last_sync", nullptr}};
+  if (auto enrolled = home.enrollment())
+    json["enrollment"] = {{"registry", enrolled->registry_url},
+                          {"device", enrolled->device_id},
+                          {"org", enrolled->org_id},
+                          {"org_name", enrolled->org_name},
+                          {"role", enrolled->role}};
+  else
+    json["enrollment"] = nullptr;
+  if (status.last_sync_ms)
+    json["last_sync"] = {{"at", iso_time(*status.last_sync_ms)}, {"result", status.last_sync_result.value_or("")}};
+  out << json.dump() << "\n";
+  return 0;
+}
+
+int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, const TransportFactory& transports) {
+  const std::string directory = take_option(args, "--home").value_or(Home::default_directory());
+  if (args.empty() || args[0] == "--help" || args[0] == "help") {
+    out << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  Home home(directory);
+
+  if (command == "enroll") {
+    const std::string name = take_option(args, "--name").value_or(default_device_name());
+    expect_args(args, 2, "enroll URL CODE [--name NAME]");
+    auto transport = transports(args[0]);
+    const Enrollment enrollment = home.enroll(args[0], args[1], name, *transport);
+    out << "enrolled as " << enrollment.device_id << " (" << enrollment.role << ") in " << enrollment.org_name << " ("
+        << enrollment.org_id << ")\n";
+    return 0;
+  }
+  if (command == "record") return record_command(home, args, out);
+  if (command == "sync") {
+    sync::SyncOptions options;
+    options.max_attempts = int_option(args, "--attempts", options.max_attempts);
+    expect_args(args, 0, "sync [--attempts N]");
+    auto enrolled = home.enrollment();
+    if (!enrolled) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` first");
+    auto transport = transports(enrolled->registry_url);
+    const sync::SyncReport report = home.sync(*transport, options);
+    err << "up to date: sent " << report.pushed_changes << " changes, received " << report.pulled_records
+        << " records, " << report.conflicts_created << " new conflicts (" << report.requests << " requests, "
+        << human_bytes(report.bytes_sent) << " up, " << human_bytes(report.bytes_received) << " down)\n";
+    return 0;
+  }
+  if (command == "conflicts") {
+    const bool all = take_flag(args, "--all");
+    expect_args(args, 0, "conflicts [--all]");
+    for (const sync::Conflict& conflict : home.replica().conflicts(!all)) out << conflict_json(conflict).dump() << "\n";
+    return 0;
+  }
+  if (command == "resolve") {
+    auto value = take_option(args, "--value");
+    if (!value) throw UsageError("usage: outpost resolve CONFLICT_ID --value JSON");
+    expect_args(args, 1, "resolve CONFLICT_ID --value JSON");
+    home.replica().resolve(args[0], parse_value(*value, "--value"));
+    return 0;
+  }
+  if (command == "status") {
+    expect_args(args, 0, "status");
+    return status_command(home, out);
+  }
+  throw UsageError("unknown command '" + command + "'\n" + kUsage);
+}
+
+}  // namespace
+
+TransportFactory curl_transport_factory() {
+  return [](const std::string& url) { return std::make_unique<sync::CurlTransport>(url); };
+}
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            const TransportFactory& transports) {
+  try {
+    return run(args, out, err, transports);
+  } catch (const UsageError& error) {
+    err << "outpost: " << error.what() << "\n";
+    return 2;
+  } catch (const std::exception& error) {
+    err << "outpost: " << error.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace outpost::client

@@ -1,0 +1,106 @@
+#include "client/home.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "platform/files.h"
+
+namespace outpost::client {
+
+using sync::Json;
+
+Home::Home(const std::string& directory) : directory_(directory) {
+  files::ensure_directory(directory_);
+  ::chmod(directory_.c_str(), 0700);  // the replica holds the device token
+  replica_ = std::make_unique<sync::Replica>(directory_ + "/replica.db");
+}
+
+std::string Home::default_directory() {
+  if (const char* home = std::getenv("OUTPOST_HOME")) return home;
+  if (const char* data = std::getenv("XDG_DATA_HOME")) return std::string(data) + "/outpost";
+  if (const char* home = std::getenv("HOME")) return std::string(home) + "/.local/share/outpost";
+  return ".outpost";
+}
+
+std::optional<Enrollment> Home::enrollment() {
+  auto token = replica_->setting("token");
+  if (!token) return std::nullopt;
+  return Enrollment{replica_->setting("registry_url").value_or(""), *token, replica_->setting("device_id").value_or(""),
+                    replica_->setting("org_id").value_or(""), replica_->setting("org_name").value_or(""),
+                    replica_->setting("role").value_or("")};
+}
+
+Enrollment Home::enroll(const std::string& registry_url, const std::string& code, const std::string& device_name,
+                        sync::Transport& transport) {
+  if (auto existing = enrollment())
+    throw ClientError("this device is already enrolled with " + existing->registry_url + " as " + existing->device_id +
+                      " (organization " + existing->org_name + "); use another --home to enroll again");
+  sync::HttpRequest request;
+  request.path = "/v1/enroll";
+  request.headers = {{"Content-Type", "application/json"}};
+  request.body = Json{{"code", code}, {"replica", replica_->replica_id()}, {"name", device_name}}.dump();
+  sync::HttpResponse response;
+  try {
+    response = transport.send(request);
+  } catch (const sync::TransportError& error) {
+    throw ClientError(std::string("enrollment failed: ") + error.what() + " (it is safe to try again)");
+  }
+  if (response.status != 200) throw ClientError("enrollment failed: " + sync::describe_error_response(response));
+  const Json body = Json::parse(response.body, nullptr, false);
+  if (!body.is_object() || !body.contains("token") || !body["token"].is_string() || !body.contains("device") ||
+      !body.contains("org"))
+    throw ClientError("enrollment failed: the answer did not come from an Outpost registry");
+
+  Enrollment enrollment{registry_url,
+                        body["token"].get<std::string>(),
+                        body["device"].value("id", ""),
+                        body["org"].value("id", ""),
+                        body["org"].value("name", ""),
+                        body["device"].value("role", "field")};
+  replica_->set_settings({{"registry_url", enrollment.registry_url},
+                          {"device_id", enrollment.device_id},
+                          {"org_id", enrollment.org_id},
+                          {"org_name", enrollment.org_name},
+                          {"role", enrollment.role},
+                          {"collections", body.value("collections", Json::array()).dump()},
+                          {"token", enrollment.token}});
+  return enrollment;
+}
+
+std::vector<std::string> Home::collections() {
+  auto stored = replica_->setting("collections");
+  if (!stored) return {};
+  const Json names = Json::parse(*stored, nullptr, false);
+  std::vector<std::string> result;
+  if (names.is_array())
+    for (const Json& name : names)
+      if (name.is_string()) result.push_back(name.get<std::string>());
+  return result;
+}
+
+void Home::check_collection(const std::string& collection) {
+  const auto known = collections();
+  if (known.empty() || std::find(known.begin(), known.end(), collection) != known.end()) return;
+  std::string list;
+  for (const std::string& name : known) list += (list.empty() ? "" : ", ") + name;
+  throw ClientError("unknown collection '" + collection + "'; the registry accepts: " + list);
+}
+
+sync::SyncReport Home::sync(sync::Transport& transport, const sync::SyncOptions& options) {
+  auto enrolled = enrollment();
+  if (!enrolled) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` first");
+  files::ExclusiveLock lock(directory_ + "/sync.lock");
+  sync::SyncEngine engine(*replica_, transport, enrolled->token);
+  try {
+    sync::SyncReport report = engine.run(options);
+    replica_->record_sync_result("ok");
+    return report;
+  } catch (const std::exception& error) {
+    replica_->record_sync_result(error.what());
+    throw;
+  }
+}
+
+}  // namespace outpost::client

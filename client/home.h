@@ -1,0 +1,55 @@
+// The client's core, shared by the CLI and (later) the window: one home directory holding the
+// replica, the enrollment and the lock that keeps two syncs from running at once.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sync/engine.h"
+#include "sync/replica.h"
+
+namespace outpost::client {
+
+struct Enrollment {
+  std::string registry_url;
+  std::string token;
+  std::string device_id;
+  std::string org_id;
+  std::string org_name;
+  std::string role;
+};
+
+class ClientError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Home {
+ public:
+  // Creates the directory (private to the user) and opens or creates its replica.
+  explicit Home(const std::string& directory);
+  static std::string default_directory();
+
+  sync::Replica& replica() { return *replica_; }
+  const std::string& directory() const { return directory_; }
+
+  std::optional<Enrollment> enrollment();
+  // Joins a registry with a one-time code. Safe to retry after a cut connection.
+  Enrollment enroll(const std::string& registry_url, const std::string& code, const std::string& device_name,
+                    sync::Transport& transport);
+  // Collections the registry accepts (known once enrolled); empty when not enrolled.
+  std::vector<std::string> collections();
+  // Throws ClientError naming the known collections when `collection` is not one of them.
+  void check_collection(const std::string& collection);
+
+  // Runs a sync under the home's lock and records its result for `status`.
+  sync::SyncReport sync(sync::Transport& transport, const sync::SyncOptions& options = {});
+
+ private:
+  std::string directory_;
+  std::unique_ptr<sync::Replica> replica_;
+};
+
+}  // namespace outpost::client

@@ -1,0 +1,7 @@
+#include <iostream>
+
+#include "client/cli.h"
+
+int main(int argc, char** argv) {
+  return outpost::client::run_cli(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
+}

@@ -1,0 +1,32 @@
+// Wall clock seam: tests drive time by hand; everything else asks the system.
+#pragma once
+
+#include <cstdint>
+
+namespace outpost {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Milliseconds since the Unix epoch.
+  virtual int64_t now_ms() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  int64_t now_ms() const override;
+  static const SystemClock& instance();
+};
+
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t start_ms) : now_(start_ms) {}
+  int64_t now_ms() const override { return now_; }
+  void advance(int64_t ms) { now_ += ms; }
+  void set(int64_t ms) { now_ = ms; }
+
+ private:
+  int64_t now_;
+};
+
+}  // namespace outpost

@@ -1,0 +1,49 @@
+#include "platform/compress.h"
+
+#include <zstd.h>
+
+#include <memory>
+
+namespace outpost::compress {
+
+std::string zstd_compress(std::string_view data, int level) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  const size_t size = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
+  if (ZSTD_isError(size)) throw CompressError(std::string("zstd compression failed: ") + ZSTD_getErrorName(size));
+  out.resize(size);
+  return out;
+}
+
+std::string zstd_decompress(std::string_view data, size_t max_size) {
+  // Streaming, so that a frame that lies about (or omits) its size is still bounded.
+  std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
+  if (!stream) throw CompressError("zstd: out of memory");
+  ZSTD_initDStream(stream.get());
+  std::string out;
+  std::string chunk(ZSTD_DStreamOutSize(), '\0');
+  ZSTD_inBuffer input{data.data(), data.size(), 0};
+  size_t last = 1;
+  while (input.pos < input.size) {
+    ZSTD_outBuffer output{chunk.data(), chunk.size(), 0};
+    last = ZSTD_decompressStream(stream.get(), &output, &input);
+    if (ZSTD_isError(last)) throw CompressError(std::string("corrupt zstd body: ") + ZSTD_getErrorName(last));
+    if (out.size() + output.pos > max_size)
+      throw TooLarge("body expands beyond " + std::to_string(max_size) + " bytes");
+    out.append(chunk.data(), output.pos);
+    if (output.pos == 0 && input.pos == input.size) break;
+  }
+  // Flush what is still buffered inside the decoder.
+  while (last != 0) {
+    ZSTD_outBuffer output{chunk.data(), chunk.size(), 0};
+    last = ZSTD_decompressStream(stream.get(), &output, &input);
+    if (ZSTD_isError(last)) throw CompressError(std::string("corrupt zstd body: ") + ZSTD_getErrorName(last));
+    if (out.size() + output.pos > max_size)
+      throw TooLarge("body expands beyond " + std::to_string(max_size) + " bytes");
+    out.append(chunk.data(), output.pos);
+    if (output.pos == 0) break;
+  }
+  if (last != 0) throw CompressError("truncated zstd body");
+  return out;
+}
+
+}  // namespace outpost::compress

@@ -1,0 +1,23 @@
+// Randomness and hashing (libsodium): tokens, enrollment codes, content ids.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace outpost::crypto {
+
+// Lowercase hex of `bytes` random bytes.
+std::string random_hex(size_t bytes);
+// SHA-256 of the input as lowercase hex.
+std::string sha256_hex(std::string_view data);
+// A code a person can read aloud and type: groups of Crockford base32 (no I, L, O, U), e.g.
+// "7KQ2-M9TD-XW4R". `groups` groups of four characters, 20 bits of entropy each.
+std::string human_code(int groups);
+// Normalises a typed code: upper case, dashes and spaces dropped, I/L read as 1 and O as 0.
+std::string normalize_human_code(std::string_view typed);
+// A random version-4 UUID in its canonical text form.
+std::string uuid4();
+// Compares in constant time, for secrets.
+bool equal_secret(std::string_view a, std::string_view b);
+
+}  // namespace outpost::crypto

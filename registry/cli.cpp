@@ -1,0 +1,159 @@
+#include "registry/cli.h"
+
+#include <iostream>
+#include <optional>
+
+#include "platform/sqlite.h"
+#include "registry/api.h"
+#include "registry/server.h"
+#include "registry/sqlite_store.h"
+
+namespace outpost::registry {
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: outpost-registry [--db FILE] COMMAND ...
+
+  serve [--listen HOST:PORT]        serve the HTTP API (default 127.0.0.1:8440; port 0 picks one)
+  org add NAME                      create an organization; prints its id
+  org list                          list organizations
+  invite ORG_ID [--role field|admin] [--days N]
+                                    create a one-time enrollment code for a device
+  device list                       list enrolled devices
+  device revoke DEVICE_ID           stop a device from syncing
+  collection add NAME               accept records in a new collection
+  collection list                   list collections
+  admin-token [NAME]                create a registry admin token for the HTTP API
+
+--db FILE defaults to $OUTPOST_REGISTRY_DB, or registry.db in the current directory.
+)";
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Takes "--name VALUE" out of args wherever it stands.
+std::optional<std::string> take_option(std::vector<std::string>& args, const std::string& name) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == name) {
+      if (i + 1 >= args.size()) throw UsageError(name + " needs a value");
+      std::string value = args[i + 1];
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+void expect_args(const std::vector<std::string>& args, size_t count, const char* usage) {
+  if (args.size() != count) throw UsageError(std::string("usage: outpost-registry ") + usage);
+}
+
+std::pair<std::string, int> parse_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw UsageError("--listen wants HOST:PORT, e.g. 127.0.0.1:8440");
+  const std::string host = listen.substr(0, colon);
+  int port = -1;
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+  } catch (const std::exception&) {
+  }
+  if (host.empty() || port < 0 || port > 65535) throw UsageError("--listen wants HOST:PORT with a port from 0 to 65535");
+  return {host, port};
+}
+
+int run(std::vector<std::string> args, std::ostream& out) {
+  std::string db_path = "registry.db";
+  if (const char* env = std::getenv("OUTPOST_REGISTRY_DB")) db_path = env;
+  if (auto db = take_option(args, "--db")) db_path = *db;
+  if (args.empty() || args[0] == "--help" || args[0] == "help") {
+    out << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+
+  SqliteStore store(db_path);
+  Registry registry(store);
+  const Principal admin = Registry::cli_admin();
+
+  if (command == "serve") {
+    auto [host, port] = parse_listen(take_option(args, "--listen").value_or("127.0.0.1:8440"));
+    expect_args(args, 0, "serve [--db FILE] [--listen HOST:PORT]");
+    Api api(registry);
+    serve(api, host, port, [&out](const std::string& bound_host, int bound_port) {
+      out << "listening on " << bound_host << ":" << bound_port << std::endl;
+    });
+    return 0;
+  }
+  if (command == "org") {
+    if (!args.empty() && args[0] == "add") {
+      expect_args(args, 2, "org add NAME");
+      out << registry.add_org(args[1]).id << "\n";
+      return 0;
+    }
+    if (!args.empty() && args[0] == "list") {
+      for (const Org& org : registry.orgs(admin)) out << org.id << "\t" << org.name << "\n";
+      return 0;
+    }
+    throw UsageError("usage: outpost-registry org add NAME | org list");
+  }
+  if (command == "invite") {
+    const std::string role_text = take_option(args, "--role").value_or("field");
+    const int64_t days = std::stoll(take_option(args, "--days").value_or("14"));
+    expect_args(args, 1, "invite ORG_ID [--role field|admin] [--days N]");
+    auto role = role_from_name(role_text);
+    if (!role) throw UsageError("--role must be field or admin");
+    out << registry.invite(admin, args[0], *role, days) << "\n";
+    return 0;
+  }
+  if (command == "device") {
+    if (!args.empty() && args[0] == "list") {
+      for (const Device& device : registry.devices(admin))
+        out << device.id << "\t" << device.org_id << "\t" << role_name(device.role) << "\t"
+            << (device.revoked ? "revoked" : "active") << "\t" << device.name << "\n";
+      return 0;
+    }
+    if (args.size() == 2 && args[0] == "revoke") {
+      registry.revoke(admin, args[1]);
+      return 0;
+    }
+    throw UsageError("usage: outpost-registry device list | device revoke DEVICE_ID");
+  }
+  if (command == "collection") {
+    if (args.size() == 2 && args[0] == "add") {
+      registry.add_collection(args[1]);
+      return 0;
+    }
+    if (!args.empty() && args[0] == "list") {
+      for (const std::string& name : registry.collections()) out << name << "\n";
+      return 0;
+    }
+    throw UsageError("usage: outpost-registry collection add NAME | collection list");
+  }
+  if (command == "admin-token") {
+    out << registry.create_admin_token(args.empty() ? "admin" : args[0]) << "\n";
+    return 0;
+  }
+  throw UsageError("unknown command '" + command + "'\n" + kUsage);
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  try {
+    return run(args, out);
+  } catch (const UsageError& error) {
+    err << "outpost-registry: " << error.what() << "\n";
+    return 2;
+  } catch (const ApiError& error) {
+    err << "outpost-registry: " << error.what() << "\n";
+    return 1;
+  } catch (const std::exception& error) {
+    err << "outpost-registry: " << error.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace outpost::registry

@@ -1,0 +1,82 @@
+#include "registry/server.h"
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "platform/log.h"
+
+namespace outpost::registry {
+
+namespace {
+
+ApiRequest to_api_request(const httplib::Request& request) {
+  ApiRequest api_request;
+  api_request.method = request.method;
+  api_request.path = request.path;
+  for (const auto& [name, value] : request.headers) api_request.headers.emplace_back(name, value);
+  api_request.body = request.body;
+  return api_request;
+}
+
+void write_response(const ApiResponse& api_response, httplib::Response& response) {
+  response.status = api_response.status;
+  for (const auto& [name, value] : api_response.headers) response.set_header(name, value);
+  response.set_content(api_response.body, api_response.content_type.c_str());
+}
+
+}  // namespace
+
+void serve(Api& api, const std::string& host, int port, const std::function<void(const std::string&, int)>& on_listening) {
+  // Signals are taken by one thread with sigwait, so stopping is not done inside a handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  httplib::Server server;
+  server.set_payload_max_length(sync::kMaxCompressedBody);
+  server.set_read_timeout(60, 0);
+  server.set_write_timeout(60, 0);
+  server.set_keep_alive_max_count(1000);
+  auto handler = [&api](const httplib::Request& request, httplib::Response& response) {
+    write_response(api.handle(to_api_request(request)), response);
+  };
+  server.Get(".*", handler);
+  server.Post(".*", handler);
+  server.Put(".*", handler);
+  server.Delete(".*", handler);
+  server.Patch(".*", handler);
+  // Errors httplib raises itself (an oversized body, a malformed request line) still answer JSON.
+  server.set_error_handler([](const httplib::Request&, httplib::Response& response) {
+    if (!response.body.empty()) return;
+    const bool too_large = response.status == 413;
+    const ApiResponse error = error_response(
+        response.status, too_large ? "too_large" : "bad_request",
+        too_large ? "request body is larger than " + std::to_string(sync::kMaxCompressedBody) + " bytes"
+                  : "the request could not be read (HTTP " + std::to_string(response.status) + ")");
+    write_response(error, response);
+  });
+
+  const int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (bound < 0) throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + " (in use?)");
+
+  std::thread signal_waiter([&server, signals] {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    log::info("stopping on signal " + std::to_string(signal_number));
+    server.stop();
+  });
+  on_listening(host, bound);
+  const bool ok = server.listen_after_bind();
+  // Wake the signal thread if the server ended for another reason.
+  if (signal_waiter.joinable()) {
+    pthread_kill(signal_waiter.native_handle(), SIGTERM);
+    signal_waiter.join();
+  }
+  if (!ok && server.is_running()) throw std::runtime_error("the HTTP server stopped unexpectedly");
+}
+
+}  // namespace outpost::registry

@@ -1,0 +1,352 @@
+#include "registry/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <memory>
+
+namespace outpost::registry {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+const char* const kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS orgs(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS devices(
+  id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), replica TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+  request_hwm INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL, last_seen INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS admin_tokens(token_hash TEXT PRIMARY KEY, name TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS invites(
+  code_hash TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), role TEXT NOT NULL,
+  created INTEGER NOT NULL, expires INTEGER NOT NULL, used_by_replica TEXT, device_id TEXT);
+CREATE TABLE IF NOT EXISTS collections(name TEXT PRIMARY KEY) WITHOUT ROWID;
+-- Current value of every field; seq is the registry-wide change number of the write that set it.
+CREATE TABLE IF NOT EXISTS fields(
+  collection TEXT NOT NULL, id TEXT NOT NULL, field TEXT NOT NULL, partition TEXT NOT NULL,
+  value TEXT NOT NULL, hlc INTEGER NOT NULL, replica TEXT NOT NULL, at INTEGER NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(collection, id, field)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS fields_by_partition_seq ON fields(partition, seq);
+CREATE TABLE IF NOT EXISTS receipts(
+  device_id TEXT NOT NULL, hlc INTEGER NOT NULL, request_seq INTEGER NOT NULL, clamped_to INTEGER,
+  PRIMARY KEY(device_id, hlc)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS receipts_by_request ON receipts(device_id, request_seq);
+)sql";
+
+Device device_from_row(const db::Statement& row) {
+  Device device;
+  device.id = row.text(0);
+  device.org_id = row.text(1);
+  device.replica = row.text(2);
+  device.name = row.text(3);
+  device.role = role_from_name(row.text(4)).value_or(Role::Field);
+  device.request_hwm = row.int64(5);
+  device.revoked = row.int64(6) != 0;
+  device.created_ms = row.int64(7);
+  device.last_seen_ms = row.int64(8);
+  return device;
+}
+
+constexpr char kDeviceColumns[] =
+    "SELECT id, org_id, replica, name, role, request_hwm, revoked, created, last_seen FROM devices ";
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path) : db_(path) {
+  const int64_t version = db_.query_int("PRAGMA user_version");
+  if (version > kSchemaVersion)
+    throw std::runtime_error(path + " was written by a newer outpost-registry (schema " + std::to_string(version) + ")");
+  db::Transaction tx(db_);
+  db_.exec(kSchema);
+  db_.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
+  tx.commit();
+}
+
+// --- Transactions
+
+void SqliteStore::begin() {
+  db_.exec("BEGIN IMMEDIATE");
+  seq_ = 0;
+  seq_dirty_ = false;
+}
+
+void SqliteStore::commit() {
+  if (seq_dirty_) set_meta("seq", std::to_string(seq_));
+  db_.exec("COMMIT");
+  seq_dirty_ = false;
+}
+
+void SqliteStore::rollback() noexcept {
+  sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+  seq_ = 0;
+  seq_dirty_ = false;
+}
+
+// --- Organizations
+
+void SqliteStore::insert_org(const Org& org) {
+  db_.prepare("INSERT INTO orgs(id, name, created) VALUES(?,?,?)").bind(1, org.id).bind(2, org.name).bind(3, org.created_ms).run();
+}
+
+std::optional<Org> SqliteStore::find_org(const std::string& id) {
+  auto& select = db_.prepare("SELECT id, name, created FROM orgs WHERE id=?");
+  select.bind(1, id);
+  if (!select.step()) return std::nullopt;
+  return Org{select.text(0), select.text(1), select.int64(2)};
+}
+
+std::optional<Org> SqliteStore::find_org_by_name(const std::string& name) {
+  auto& select = db_.prepare("SELECT id, name, created FROM orgs WHERE name=?");
+  select.bind(1, name);
+  if (!select.step()) return std::nullopt;
+  return Org{select.text(0), select.text(1), select.int64(2)};
+}
+
+std::vector<Org> SqliteStore::list_orgs() {
+  std::vector<Org> orgs;
+  auto& select = db_.prepare("SELECT id, name, created FROM orgs ORDER BY name");
+  while (select.step()) orgs.push_back({select.text(0), select.text(1), select.int64(2)});
+  return orgs;
+}
+
+// --- Devices
+
+void SqliteStore::insert_device(const Device& device, const std::string& token_hash) {
+  db_.prepare("INSERT INTO devices(id, org_id, replica, name, role, token_hash, created) VALUES(?,?,?,?,?,?,?)")
+      .bind(1, device.id)
+      .bind(2, device.org_id)
+      .bind(3, device.replica)
+      .bind(4, device.name)
+      .bind(5, role_name(device.role))
+      .bind(6, token_hash)
+      .bind(7, device.created_ms)
+      .run();
+}
+
+std::optional<Device> SqliteStore::device_where(const std::string& column, const std::string& value) {
+  auto& select = db_.prepare(std::string(kDeviceColumns) + "WHERE " + column + "=?");
+  select.bind(1, value);
+  if (!select.step()) return std::nullopt;
+  return device_from_row(select);
+}
+
+std::optional<Device> SqliteStore::find_device(const std::string& id) { return device_where("id", id); }
+
+std::optional<Device> SqliteStore::find_device_by_token(const std::string& token_hash) {
+  return device_where("token_hash", token_hash);
+}
+
+std::optional<Device> SqliteStore::find_device_by_replica(const std::string& replica) {
+  return device_where("replica", replica);
+}
+
+std::vector<Device> SqliteStore::list_devices(const std::optional<std::string>& org_id) {
+  std::vector<Device> devices;
+  auto& select = db_.prepare(std::string(kDeviceColumns) + "WHERE ?1 IS NULL OR org_id=?1 ORDER BY created");
+  select.bind(1, org_id);
+  while (select.step()) devices.push_back(device_from_row(select));
+  return devices;
+}
+
+void SqliteStore::set_device_token(const std::string& device_id, const std::string& token_hash) {
+  db_.prepare("UPDATE devices SET token_hash=? WHERE id=?").bind(1, token_hash).bind(2, device_id).run();
+}
+
+void SqliteStore::set_device_seen(const std::string& device_id, int64_t request_hwm, int64_t seen_ms) {
+  db_.prepare("UPDATE devices SET request_hwm=?, last_seen=? WHERE id=?")
+      .bind(1, request_hwm)
+      .bind(2, seen_ms)
+      .bind(3, device_id)
+      .run();
+}
+
+void SqliteStore::revoke_device(const std::string& device_id) {
+  db_.prepare("UPDATE devices SET revoked=1 WHERE id=?").bind(1, device_id).run();
+}
+
+void SqliteStore::insert_admin_token(const std::string& token_hash, const std::string& name, int64_t created_ms) {
+  db_.prepare("INSERT INTO admin_tokens(token_hash, name, created) VALUES(?,?,?)")
+      .bind(1, token_hash)
+      .bind(2, name)
+      .bind(3, created_ms)
+      .run();
+}
+
+bool SqliteStore::admin_token_exists(const std::string& token_hash) {
+  auto& select = db_.prepare("SELECT 1 FROM admin_tokens WHERE token_hash=?");
+  select.bind(1, token_hash);
+  return select.step();
+}
+
+// --- Invites and collections
+
+void SqliteStore::insert_invite(const Invite& invite) {
+  db_.prepare("INSERT INTO invites(code_hash, org_id, role, created, expires) VALUES(?,?,?,?,?)")
+      .bind(1, invite.code_hash)
+      .bind(2, invite.org_id)
+      .bind(3, role_name(invite.role))
+      .bind(4, invite.created_ms)
+      .bind(5, invite.expires_ms)
+      .run();
+}
+
+std::optional<Invite> SqliteStore::find_invite(const std::string& code_hash) {
+  auto& select = db_.prepare(
+      "SELECT code_hash, org_id, role, created, expires, used_by_replica, device_id FROM invites WHERE code_hash=?");
+  select.bind(1, code_hash);
+  if (!select.step()) return std::nullopt;
+  return Invite{select.text(0),  select.text(1),          role_from_name(select.text(2)).value_or(Role::Field),
+                select.int64(3), select.int64(4),         select.optional_text(5),
+                select.optional_text(6)};
+}
+
+void SqliteStore::mark_invite_used(const std::string& code_hash, const std::string& replica,
+                                   const std::string& device_id) {
+  db_.prepare("UPDATE invites SET used_by_replica=?, device_id=? WHERE code_hash=?")
+      .bind(1, replica)
+      .bind(2, device_id)
+      .bind(3, code_hash)
+      .run();
+}
+
+std::vector<std::string> SqliteStore::list_collections() {
+  std::vector<std::string> names;
+  auto& select = db_.prepare("SELECT name FROM collections ORDER BY name");
+  while (select.step()) names.push_back(select.text(0));
+  return names;
+}
+
+void SqliteStore::insert_collection(const std::string& name) {
+  db_.prepare("INSERT OR IGNORE INTO collections(name) VALUES(?)").bind(1, name).run();
+}
+
+// --- Records
+
+std::optional<std::string> SqliteStore::record_partition(const std::string& collection, const std::string& id) {
+  auto& select = db_.prepare("SELECT partition FROM fields WHERE collection=? AND id=? LIMIT 1");
+  select.bind(1, collection).bind(2, id);
+  if (!select.step()) return std::nullopt;
+  return select.text(0);
+}
+
+std::map<std::string, StoredField> SqliteStore::load_fields(const std::string& collection, const std::string& id) {
+  std::map<std::string, StoredField> fields;
+  auto& select = db_.prepare("SELECT field, value, hlc, replica, at, seq FROM fields WHERE collection=? AND id=?");
+  select.bind(1, collection).bind(2, id);
+  while (select.step())
+    fields.emplace(select.text(0),
+                   StoredField{select.text(1), Stamp{select.int64(2), select.text(3)}, select.int64(4), select.int64(5)});
+  return fields;
+}
+
+void SqliteStore::write_field(const std::string& collection, const std::string& id, const std::string& partition,
+                              const std::string& field, const StoredField& data) {
+  db_.prepare(
+         "INSERT INTO fields(collection, id, field, partition, value, hlc, replica, at, seq) VALUES(?,?,?,?,?,?,?,?,?) "
+         "ON CONFLICT(collection, id, field) DO UPDATE SET value=excluded.value, hlc=excluded.hlc, "
+         "replica=excluded.replica, at=excluded.at, seq=excluded.seq")
+      .bind(1, collection)
+      .bind(2, id)
+      .bind(3, field)
+      .bind(4, partition)
+      .bind(5, data.value)
+      .bind(6, data.stamp.hlc)
+      .bind(7, data.stamp.replica)
+      .bind(8, data.wall_ms)
+      .bind(9, data.seq)
+      .run();
+}
+
+int64_t SqliteStore::current_seq() {
+  if (seq_ == 0) {
+    auto stored = meta("seq");
+    seq_ = stored ? std::stoll(*stored) : 0;
+  }
+  return seq_;
+}
+
+int64_t SqliteStore::next_seq() {
+  current_seq();
+  seq_dirty_ = true;
+  return ++seq_;
+}
+
+void SqliteStore::changes_since(const std::vector<std::string>& partitions, int64_t after,
+                                const std::string& exclude_replica,
+                                const std::function<bool(const ChangeRow&)>& visit) {
+  // One index range scan per partition, merged here by seq: no sort of the whole tail.
+  struct Cursor {
+    std::unique_ptr<db::Statement> statement;
+    bool has_row = false;
+  };
+  std::vector<Cursor> cursors;
+  for (const std::string& partition : partitions) {
+    Cursor cursor;
+    cursor.statement = std::make_unique<db::Statement>(
+        db_.handle(),
+        "SELECT seq, collection, id, field, value, hlc, replica, at FROM fields "
+        "WHERE partition=? AND seq>? AND replica<>? ORDER BY seq");
+    cursor.statement->bind(1, partition).bind(2, after).bind(3, exclude_replica);
+    cursor.has_row = cursor.statement->step();
+    cursors.push_back(std::move(cursor));
+  }
+  for (;;) {
+    Cursor* next = nullptr;
+    for (Cursor& cursor : cursors)
+      if (cursor.has_row && (!next || cursor.statement->int64(0) < next->statement->int64(0))) next = &cursor;
+    if (!next) return;
+    const db::Statement& row = *next->statement;
+    ChangeRow change{row.text(1), row.text(2), row.text(3),
+                     StoredField{row.text(4), Stamp{row.int64(5), row.text(6)}, row.int64(7), row.int64(0)}};
+    if (!visit(change)) return;
+    next->has_row = next->statement->step();
+  }
+}
+
+// --- Receipts
+
+std::optional<Receipt> SqliteStore::find_receipt(const std::string& device_id, int64_t hlc) {
+  auto& select = db_.prepare("SELECT request_seq, clamped_to FROM receipts WHERE device_id=? AND hlc=?");
+  select.bind(1, device_id).bind(2, hlc);
+  if (!select.step()) return std::nullopt;
+  Receipt receipt{select.int64(0), std::nullopt};
+  if (!select.is_null(1)) receipt.clamped_to = select.int64(1);
+  return receipt;
+}
+
+void SqliteStore::insert_receipt(const std::string& device_id, int64_t hlc, const Receipt& receipt) {
+  auto& insert = db_.prepare("INSERT OR IGNORE INTO receipts(device_id, hlc, request_seq, clamped_to) VALUES(?,?,?,?)");
+  insert.bind(1, device_id).bind(2, hlc).bind(3, receipt.request_seq);
+  if (receipt.clamped_to)
+    insert.bind(4, *receipt.clamped_to);
+  else
+    insert.bind(4, nullptr);
+  insert.run();
+}
+
+void SqliteStore::prune_receipts(const std::string& device_id, int64_t through_request_seq) {
+  db_.prepare("DELETE FROM receipts WHERE device_id=? AND request_seq<=?")
+      .bind(1, device_id)
+      .bind(2, through_request_seq)
+      .run();
+}
+
+// --- Meta
+
+std::optional<std::string> SqliteStore::meta(const std::string& key) {
+  auto& select = db_.prepare("SELECT value FROM meta WHERE key=?");
+  select.bind(1, key);
+  if (!select.step()) return std::nullopt;
+  return select.text(0);
+}
+
+void SqliteStore::set_meta(const std::string& key, const std::string& value) {
+  db_.prepare("INSERT INTO meta(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value")
+      .bind(1, key)
+      .bind(2, value)
+      .run();
+}
+
+}  // namespace outpost::registry

@@ -1,0 +1,146 @@
+// The registry's storage, behind one interface so that a PostgreSQL backend can stand beside
+// the SQLite one. Every method runs inside the transaction opened with begin(); the merge logic
+// lives in the Registry service, not here, so backends only store and fetch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sync/stamp.h"
+
+namespace outpost::registry {
+
+using sync::Stamp;
+
+enum class Role { OrgAdmin, Field };
+std::string role_name(Role role);
+std::optional<Role> role_from_name(const std::string& name);
+
+struct Org {
+  std::string id;
+  std::string name;
+  int64_t created_ms = 0;
+};
+
+struct Device {
+  std::string id;
+  std::string org_id;
+  std::string replica;
+  std::string name;
+  Role role = Role::Field;
+  int64_t request_hwm = 0;  // highest request number the device has confirmed
+  bool revoked = false;
+  int64_t created_ms = 0;
+  int64_t last_seen_ms = 0;
+};
+
+struct Invite {
+  std::string code_hash;
+  std::string org_id;
+  Role role = Role::Field;
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+  std::optional<std::string> used_by_replica;
+  std::optional<std::string> device_id;
+};
+
+struct StoredField {
+  std::string value;  // JSON text
+  Stamp stamp;
+  int64_t wall_ms = 0;
+  int64_t seq = 0;
+};
+
+struct ChangeRow {
+  std::string collection, id, field;
+  StoredField data;
+};
+
+struct Receipt {
+  int64_t request_seq = 0;
+  std::optional<int64_t> clamped_to;
+};
+
+constexpr char kPublicPartition[] = "public";
+
+class RegistryStore {
+ public:
+  virtual ~RegistryStore() = default;
+
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+
+  // --- Organizations, devices, credentials
+  virtual void insert_org(const Org& org) = 0;
+  virtual std::optional<Org> find_org(const std::string& id) = 0;
+  virtual std::optional<Org> find_org_by_name(const std::string& name) = 0;
+  virtual std::vector<Org> list_orgs() = 0;
+
+  virtual void insert_device(const Device& device, const std::string& token_hash) = 0;
+  virtual std::optional<Device> find_device(const std::string& id) = 0;
+  virtual std::optional<Device> find_device_by_token(const std::string& token_hash) = 0;
+  virtual std::optional<Device> find_device_by_replica(const std::string& replica) = 0;
+  // All devices, or those of one organization.
+  virtual std::vector<Device> list_devices(const std::optional<std::string>& org_id) = 0;
+  virtual void set_device_token(const std::string& device_id, const std::string& token_hash) = 0;
+  virtual void set_device_seen(const std::string& device_id, int64_t request_hwm, int64_t seen_ms) = 0;
+  virtual void revoke_device(const std::string& device_id) = 0;
+
+  virtual void insert_admin_token(const std::string& token_hash, const std::string& name, int64_t created_ms) = 0;
+  virtual bool admin_token_exists(const std::string& token_hash) = 0;
+
+  virtual void insert_invite(const Invite& invite) = 0;
+  virtual std::optional<Invite> find_invite(const std::string& code_hash) = 0;
+  virtual void mark_invite_used(const std::string& code_hash, const std::string& replica,
+                                const std::string& device_id) = 0;
+
+  virtual std::vector<std::string> list_collections() = 0;
+  virtual void insert_collection(const std::string& name) = 0;
+
+  // --- Records
+  virtual std::optional<std::string> record_partition(const std::string& collection, const std::string& id) = 0;
+  virtual std::map<std::string, StoredField> load_fields(const std::string& collection, const std::string& id) = 0;
+  virtual void write_field(const std::string& collection, const std::string& id, const std::string& partition,
+                           const std::string& field, const StoredField& data) = 0;
+  virtual int64_t next_seq() = 0;
+  virtual int64_t current_seq() = 0;
+  // Rows of the given partitions with seq > after, in seq order, skipping those written by
+  // exclude_replica. `visit` returns false to stop.
+  virtual void changes_since(const std::vector<std::string>& partitions, int64_t after,
+                             const std::string& exclude_replica, const std::function<bool(const ChangeRow&)>& visit) = 0;
+
+  // --- Receipts: which writes of a device were applied, so a replayed request changes nothing.
+  virtual std::optional<Receipt> find_receipt(const std::string& device_id, int64_t hlc) = 0;
+  virtual void insert_receipt(const std::string& device_id, int64_t hlc, const Receipt& receipt) = 0;
+  virtual void prune_receipts(const std::string& device_id, int64_t through_request_seq) = 0;
+
+  // --- Small persistent values (the registry's clock)
+  virtual std::optional<std::string> meta(const std::string& key) = 0;
+  virtual void set_meta(const std::string& key, const std::string& value) = 0;
+};
+
+// Rolls back unless committed, like db::Transaction, for any backend.
+class StoreTransaction {
+ public:
+  explicit StoreTransaction(RegistryStore& store) : store_(store) { store_.begin(); }
+  ~StoreTransaction() noexcept {
+    if (!done_) store_.rollback();
+  }
+  StoreTransaction(const StoreTransaction&) = delete;
+  StoreTransaction& operator=(const StoreTransaction&) = delete;
+  void commit() {
+    store_.commit();
+    done_ = true;
+  }
+
+ private:
+  RegistryStore& store_;
+  bool done_ = false;
+};
+
+}  // namespace outpost::registry

@@ -1,0 +1,112 @@
+#include "sync/curl_transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace outpost::sync {
+
+std::string HttpResponse::header(const std::string& name) const {
+  auto same = [&](const std::string& candidate) {
+    return candidate.size() == name.size() &&
+           std::equal(candidate.begin(), candidate.end(), name.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  for (const auto& [key, value] : headers)
+    if (same(key)) return value;
+  return {};
+}
+
+namespace {
+
+size_t collect_body(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+size_t collect_header(char* data, size_t size, size_t count, void* user) {
+  std::string line(data, size * count);
+  const auto colon = line.find(':');
+  if (colon != std::string::npos) {
+    auto trim = [](std::string text) {
+      const auto begin = text.find_first_not_of(" \t\r\n");
+      const auto end = text.find_last_not_of(" \t\r\n");
+      return begin == std::string::npos ? std::string() : text.substr(begin, end - begin + 1);
+    };
+    static_cast<HttpResponse*>(user)->headers.emplace_back(trim(line.substr(0, colon)), trim(line.substr(colon + 1)));
+  }
+  return size * count;
+}
+
+struct GlobalInit {
+  GlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  ~GlobalInit() { curl_global_cleanup(); }
+};
+
+}  // namespace
+
+// One easy handle per transport, reused so the connection stays open between batches.
+struct CurlTransport::Handle {
+  CURL* curl = nullptr;
+  Handle() {
+    static GlobalInit init;
+    curl = curl_easy_init();
+    if (!curl) throw TransportError("libcurl could not be initialised");
+  }
+  ~Handle() { curl_easy_cleanup(curl); }
+};
+
+CurlTransport::CurlTransport(std::string base_url) : CurlTransport(std::move(base_url), Options{}) {}
+
+CurlTransport::CurlTransport(std::string base_url, Options options)
+    : base_url_(std::move(base_url)), options_(options), handle_(std::make_unique<Handle>()) {
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+}
+
+CurlTransport::~CurlTransport() = default;
+
+HttpResponse CurlTransport::send(const HttpRequest& request) {
+  CURL* curl = handle_->curl;
+  curl_easy_reset(curl);
+  const std::string url = base_url_ + request.path;
+  HttpResponse response;
+  char error[CURL_ERROR_SIZE] = {0};
+
+  curl_slist* headers = nullptr;
+  for (const auto& [name, value] : request.headers) headers = curl_slist_append(headers, (name + ": " + value).c_str());
+  // No "Expect: 100-continue" round trip before each body: it costs a full RTT on slow links.
+  headers = curl_slist_append(headers, "Expect:");
+
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
+  if (request.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  } else if (request.method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+
+  const CURLcode code = curl_easy_perform(curl);
+  curl_slist_free_all(headers);
+  if (code != CURLE_OK)
+    throw TransportError("cannot reach the registry at " + base_url_ + ": " +
+                         (error[0] ? std::string(error) : std::string(curl_easy_strerror(code))));
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  response.status = static_cast<int>(status);
+  return response;
+}
+
+}  // namespace outpost::sync

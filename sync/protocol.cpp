@@ -1,0 +1,224 @@
+#include "sync/protocol.h"
+
+#include <stdexcept>
+
+#include "platform/compress.h"
+
+namespace outpost::sync {
+
+namespace {
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.';
+}
+
+const Json& member(const Json& object, const char* key, const std::string& where) {
+  if (!object.is_object()) throw std::invalid_argument(where + ": expected an object");
+  auto it = object.find(key);
+  if (it == object.end()) throw std::invalid_argument(where + ": missing \"" + key + "\"");
+  return *it;
+}
+
+std::string string_member(const Json& object, const char* key, const std::string& where) {
+  const Json& value = member(object, key, where);
+  if (!value.is_string()) throw std::invalid_argument(where + "." + key + ": expected a string");
+  return value.get<std::string>();
+}
+
+int64_t int_member(const Json& object, const char* key, const std::string& where, int64_t fallback = -1) {
+  auto it = object.find(key);
+  if (it == object.end()) {
+    if (fallback >= 0) return fallback;
+    throw std::invalid_argument(where + ": missing \"" + key + "\"");
+  }
+  if (!it->is_number_integer() || it->get<int64_t>() < 0)
+    throw std::invalid_argument(where + "." + key + ": expected a non-negative integer");
+  return it->get<int64_t>();
+}
+
+const Json& object_member(const Json& object, const char* key, const std::string& where) {
+  const Json& value = member(object, key, where);
+  if (!value.is_object()) throw std::invalid_argument(where + "." + key + ": expected an object");
+  return value;
+}
+
+const Json& array_member(const Json& object, const char* key, const std::string& where) {
+  const Json& value = member(object, key, where);
+  if (!value.is_array()) throw std::invalid_argument(where + "." + key + ": expected an array");
+  return value;
+}
+
+Stamp required_stamp(const Json& object, const char* key, const std::string& where) {
+  auto stamp = stamp_from_json(member(object, key, where), where + "." + key);
+  if (!stamp) throw std::invalid_argument(where + "." + key + ": expected a stamp, not null");
+  return *stamp;
+}
+
+std::optional<Stamp> optional_stamp(const Json& object, const char* key, const std::string& where) {
+  auto it = object.find(key);
+  return it == object.end() ? std::nullopt : stamp_from_json(*it, where + "." + key);
+}
+
+}  // namespace
+
+bool is_valid_collection_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  const bool system = name[0] == '_';
+  for (size_t i = system ? 1 : 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return name.size() > (system ? 1u : 0u) && !(name[system ? 1 : 0] >= '0' && name[system ? 1 : 0] <= '9');
+}
+
+bool is_valid_field_name(const std::string& name) {
+  if (name.empty() || name.size() > 128 || name[0] == '_') return false;
+  for (char c : name)
+    if (!is_name_char(c)) return false;
+  return true;
+}
+
+// --- Requests
+
+Json to_json(const SyncRequest& request) {
+  Json changes = Json::array();
+  for (const RecordChange& change : request.changes) {
+    Json fields = Json::object();
+    for (const auto& [name, field] : change.fields)
+      fields[name] = {{"v", field.value}, {"s", stamp_to_json(field.stamp)}, {"b", stamp_to_json(field.base)},
+                      {"t", field.wall_ms}};
+    Json entry = {{"c", change.collection}, {"id", change.id}, {"f", std::move(fields)}};
+    if (change.priority != 0) entry["p"] = change.priority;
+    if (change.deleted_base) entry["db"] = stamp_to_json(change.deleted_base);
+    if (!change.seen.empty()) {
+      Json seen = Json::object();
+      for (const auto& [name, stamp] : change.seen) seen[name] = stamp_to_json(stamp);
+      entry["seen"] = std::move(seen);
+    }
+    changes.push_back(std::move(entry));
+  }
+  return {{"seq", request.seq},
+          {"cursor", request.cursor},
+          {"limit", request.limit},
+          {"clock", request.device_clock_ms},
+          {"changes", std::move(changes)}};
+}
+
+SyncRequest sync_request_from_json(const Json& json) {
+  SyncRequest request;
+  request.seq = int_member(json, "seq", "request");
+  if (request.seq < 1) throw std::invalid_argument("request.seq: must be at least 1");
+  request.cursor = int_member(json, "cursor", "request");
+  request.limit = static_cast<size_t>(int_member(json, "limit", "request", kMaxRecordsPerBatch));
+  if (request.limit == 0 || request.limit > kMaxRecordsPerBatch)
+    throw std::invalid_argument("request.limit: must be between 1 and " + std::to_string(kMaxRecordsPerBatch));
+  request.device_clock_ms = int_member(json, "clock", "request", 0);
+  const Json& changes = array_member(json, "changes", "request");
+  if (changes.size() > kMaxRecordsPerBatch)
+    throw std::invalid_argument("request.changes: more than " + std::to_string(kMaxRecordsPerBatch) +
+                                " changes in one request");
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const std::string where = "changes[" + std::to_string(i) + "]";
+    const Json& entry = changes[i];
+    RecordChange change;
+    change.collection = string_member(entry, "c", where);
+    change.id = string_member(entry, "id", where);
+    if (change.id.empty() || change.id.size() > 128) throw std::invalid_argument(where + ".id: must be 1-128 characters");
+    if (auto p = entry.find("p"); p != entry.end()) {
+      if (!p->is_number_integer()) throw std::invalid_argument(where + ".p: expected an integer");
+      change.priority = p->get<int>();
+    }
+    change.deleted_base = optional_stamp(entry, "db", where);
+    const Json& fields = object_member(entry, "f", where);
+    if (fields.empty()) throw std::invalid_argument(where + ".f: no fields");
+    for (const auto& [name, value] : fields.items()) {
+      const std::string field_where = where + ".f." + name;
+      FieldChange field;
+      field.value = member(value, "v", field_where);
+      field.stamp = required_stamp(value, "s", field_where);
+      field.base = optional_stamp(value, "b", field_where);
+      field.wall_ms = int_member(value, "t", field_where, 0);
+      change.fields.emplace(name, std::move(field));
+    }
+    if (auto seen = entry.find("seen"); seen != entry.end()) {
+      if (!seen->is_object()) throw std::invalid_argument(where + ".seen: expected an object");
+      for (const auto& [name, value] : seen->items()) {
+        auto stamp = stamp_from_json(value, where + ".seen." + name);
+        if (stamp) change.seen.emplace(name, *stamp);
+      }
+    }
+    request.changes.push_back(std::move(change));
+  }
+  return request;
+}
+
+// --- Responses
+
+Json to_json(const SyncResponse& response) {
+  Json clamped = Json::array();
+  for (const ClampedStamp& c : response.clamped)
+    clamped.push_back({{"c", c.collection}, {"id", c.id}, {"f", c.field}, {"from", c.from}, {"to", c.to}});
+  Json changes = Json::array();
+  for (const PulledRecord& record : response.changes) {
+    Json fields = Json::object();
+    for (const auto& [name, field] : record.fields)
+      fields[name] = {{"v", field.value}, {"s", stamp_to_json(field.stamp)}, {"t", field.wall_ms}};
+    changes.push_back({{"c", record.collection}, {"id", record.id}, {"f", std::move(fields)}});
+  }
+  return {{"acked", response.acked},
+          {"clamped", std::move(clamped)},
+          {"changes", std::move(changes)},
+          {"cursor", response.cursor},
+          {"more", response.more},
+          {"conflicts", response.conflicts_created},
+          {"clock", response.registry_clock_ms},
+          {"collections", response.collections}};
+}
+
+SyncResponse sync_response_from_json(const Json& json) {
+  SyncResponse response;
+  response.acked = static_cast<size_t>(int_member(json, "acked", "response"));
+  for (const Json& c : array_member(json, "clamped", "response"))
+    response.clamped.push_back({string_member(c, "c", "clamped"), string_member(c, "id", "clamped"),
+                                string_member(c, "f", "clamped"), int_member(c, "from", "clamped"),
+                                int_member(c, "to", "clamped")});
+  const Json& changes = array_member(json, "changes", "response");
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const std::string where = "response.changes[" + std::to_string(i) + "]";
+    PulledRecord record;
+    record.collection = string_member(changes[i], "c", where);
+    record.id = string_member(changes[i], "id", where);
+    for (const auto& [name, value] : object_member(changes[i], "f", where).items()) {
+      const std::string field_where = where + ".f." + name;
+      record.fields.emplace(name, PulledField{member(value, "v", field_where), required_stamp(value, "s", field_where),
+                                              int_member(value, "t", field_where, 0)});
+    }
+    response.changes.push_back(std::move(record));
+  }
+  response.cursor = int_member(json, "cursor", "response");
+  const Json& more = member(json, "more", "response");
+  if (!more.is_boolean()) throw std::invalid_argument("response.more: expected a boolean");
+  response.more = more.get<bool>();
+  response.conflicts_created = static_cast<size_t>(int_member(json, "conflicts", "response", 0));
+  response.registry_clock_ms = int_member(json, "clock", "response", 0);
+  if (auto collections = json.find("collections"); collections != json.end() && collections->is_array())
+    for (const Json& name : *collections)
+      if (name.is_string()) response.collections.push_back(name.get<std::string>());
+  return response;
+}
+
+// --- Bodies
+
+std::string encode_body(const Json& json) { return compress::zstd_compress(json.dump(), 3); }
+
+Json decode_body(const std::string& body, bool compressed, size_t max_expanded) {
+  const std::string text = compressed ? compress::zstd_decompress(body, max_expanded) : body;
+  if (!compressed && text.size() > max_expanded)
+    throw compress::TooLarge("body of " + std::to_string(text.size()) + " bytes exceeds " + std::to_string(max_expanded));
+  Json json = Json::parse(text, nullptr, false);
+  if (json.is_discarded()) throw std::invalid_argument("body is not valid JSON");
+  return json;
+}
+
+}  // namespace outpost::sync

@@ -1,0 +1,113 @@
+// The sync protocol's messages and their JSON form (docs/protocol.md describes the wire).
+// One POST /v1/sync carries a device's outgoing changes and its cursor; the answer carries the
+// acknowledgement, the changes the device has not seen and the new cursor.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sync/stamp.h"
+
+namespace outpost::sync {
+
+using Json = nlohmann::json;
+
+// --- Limits and names shared by both ends
+
+constexpr size_t kMaxRecordsPerBatch = 500;
+// Outgoing values stop being added to a request past this many bytes of JSON.
+constexpr size_t kSoftRequestBytes = 4 * 1024 * 1024;
+// Hard limits the registry enforces (compressed body, and what it may expand to).
+constexpr size_t kMaxCompressedBody = 16 * 1024 * 1024;
+constexpr size_t kMaxExpandedBody = 64 * 1024 * 1024;
+// Stamps further ahead of the registry's clock than this are pulled back.
+constexpr int64_t kMaxClockLeadMs = 5 * 60 * 1000;
+
+constexpr char kDeletedField[] = "_deleted";
+constexpr char kConflictsCollection[] = "_conflicts";
+constexpr char kResolutionField[] = "resolution";
+constexpr char kRegistryReplica[] = "registry";
+
+bool is_valid_collection_name(const std::string& name);
+// User fields: 1-128 characters of letters, digits, '_', '-', '.', not starting with '_'
+// (those names are the system's).
+bool is_valid_field_name(const std::string& name);
+
+// --- Push
+
+struct FieldChange {
+  Json value;
+  Stamp stamp;
+  std::optional<Stamp> base;  // the stamp this write overwrote on the writing device
+  int64_t wall_ms = 0;        // the device's wall time at the write: shown to people, never compared
+};
+
+struct RecordChange {
+  std::string collection;
+  std::string id;
+  int priority = 0;
+  // The tombstone stamp the device knew when it wrote these fields.
+  std::optional<Stamp> deleted_base;
+  std::map<std::string, FieldChange> fields;
+  // For a delete: the stamp of every field the device knew, so that edits it never saw are
+  // recognised as concurrent with the delete.
+  std::map<std::string, Stamp> seen;
+};
+
+struct SyncRequest {
+  int64_t seq = 0;     // this device's request number; one already confirmed is a replay
+  int64_t cursor = 0;  // the registry sequence number the device holds everything up to
+  size_t limit = kMaxRecordsPerBatch;
+  int64_t device_clock_ms = 0;
+  std::vector<RecordChange> changes;
+};
+
+// --- Pull
+
+struct PulledField {
+  Json value;
+  Stamp stamp;
+  int64_t wall_ms = 0;
+};
+
+struct PulledRecord {
+  std::string collection;
+  std::string id;
+  std::map<std::string, PulledField> fields;
+};
+
+struct ClampedStamp {
+  std::string collection, id, field;
+  int64_t from = 0, to = 0;
+};
+
+struct SyncResponse {
+  size_t acked = 0;
+  std::vector<ClampedStamp> clamped;
+  std::vector<PulledRecord> changes;
+  int64_t cursor = 0;
+  bool more = false;
+  size_t conflicts_created = 0;
+  int64_t registry_clock_ms = 0;
+  std::vector<std::string> collections;
+};
+
+Json to_json(const SyncRequest& request);
+Json to_json(const SyncResponse& response);
+// Both throw std::invalid_argument with the path of the first malformed element.
+SyncRequest sync_request_from_json(const Json& json);
+SyncResponse sync_response_from_json(const Json& json);
+
+// --- Bodies: JSON compressed with zstd
+
+constexpr char kZstd[] = "zstd";
+std::string encode_body(const Json& json);
+// Throws compress::TooLarge, compress::CompressError or std::invalid_argument (bad JSON).
+Json decode_body(const std::string& body, bool compressed, size_t max_expanded = kMaxExpandedBody);
+
+}  // namespace outpost::sync

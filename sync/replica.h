@@ -1,0 +1,142 @@
+// The device's local replica: every record it holds, field by field with the stamp of the write
+// that set it; the outbox of local writes the registry has not acknowledged; the sync cursor.
+// Each user action is one SQLite transaction, and so is each sync batch together with its
+// cursor, so a crash at any instant loses nothing and applies nothing twice.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platform/sqlite.h"
+#include "sync/protocol.h"
+#include "sync/stamp.h"
+
+namespace outpost::sync {
+
+class ReplicaError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct FieldState {
+  Json value;
+  Stamp stamp;
+  int64_t wall_ms = 0;
+};
+
+struct Record {
+  std::string collection;
+  std::string id;
+  bool deleted = false;
+  std::map<std::string, FieldState> fields;  // user fields only
+  std::optional<FieldState> tombstone;       // the _deleted field, when the record was ever deleted
+  int64_t updated_ms = 0;                    // newest wall time among its writes
+  Json values() const;                       // {field: value}
+};
+
+struct ConflictSide {
+  Json value;
+  Stamp stamp;
+  std::string by;  // device name (or id) of the writer
+  int64_t wall_ms = 0;
+};
+
+struct Conflict {
+  std::string id;
+  std::string collection;
+  std::string record_id;
+  std::string field;
+  ConflictSide kept;
+  ConflictSide lost;
+  int64_t detected_ms = 0;
+  bool open = true;
+  std::optional<Json> resolution;
+};
+
+// One batch of outgoing changes as sent; kept to match the acknowledgement against.
+struct OutgoingBatch {
+  SyncRequest request;
+  struct Sent {
+    int64_t outbox_seq;
+    std::string collection, id, field;
+    Stamp stamp;
+  };
+  std::vector<Sent> sent;
+};
+
+struct ReplicaStatus {
+  int64_t pending_changes = 0;  // outbox rows
+  int64_t pending_records = 0;
+  int64_t open_conflicts = 0;
+  int64_t cursor = 0;
+  std::optional<int64_t> last_sync_ms;
+  std::optional<std::string> last_sync_result;
+};
+
+class Replica {
+ public:
+  // Opens or creates the replica file. A new replica gets a random replica id.
+  explicit Replica(const std::string& path, const Clock& clock = SystemClock::instance());
+
+  const std::string& replica_id() const { return replica_id_; }
+  db::Database& database() { return db_; }
+
+  // --- User actions: each one transaction. They return the stamp of the write.
+  // `fields` is a JSON object of user fields. Writing to a deleted record brings it back.
+  Stamp put(const std::string& collection, const std::string& id, const Json& fields, int priority = 0);
+  Stamp remove(const std::string& collection, const std::string& id);
+  // Settles every open conflict on the conflict's field with `value` (for a delete conflict:
+  // true keeps the record deleted, false restores it).
+  Stamp resolve(const std::string& conflict_id, const Json& value);
+
+  // --- Reads
+  std::optional<Record> get(const std::string& collection, const std::string& id);
+  // Live records of a collection, ordered by id; `include_deleted` adds tombstoned ones.
+  std::vector<Record> list(const std::string& collection, bool include_deleted = false);
+  std::vector<Conflict> conflicts(bool open_only = true);
+  std::optional<Conflict> conflict(const std::string& conflict_id);
+  ReplicaStatus status();
+
+  // --- Sync
+  // The next request's worth of outbox, highest priority first, at most `max_records` record
+  // entries and about `soft_bytes` of JSON.
+  OutgoingBatch next_batch(size_t max_records = kMaxRecordsPerBatch, size_t soft_bytes = kSoftRequestBytes);
+  // Applies the registry's answer to `batch` in one transaction: acknowledged outbox rows go,
+  // clamped stamps are rewritten, pulled fields merge by last-writer-wins, the cursor moves.
+  void apply_response(const OutgoingBatch& batch, const SyncResponse& response);
+  void record_sync_result(const std::string& result);
+  // After the registry said our request number was already used (a restored backup, say).
+  void set_next_request_seq(int64_t seq);
+
+  // --- Small key/value settings (enrollment, registry address, ...)
+  std::optional<std::string> setting(const std::string& key);
+  void set_setting(const std::string& key, const std::string& value);
+  // Several settings in one transaction.
+  void set_settings(const std::map<std::string, std::string>& values);
+
+ private:
+  struct LocalField {
+    std::string value;
+    Stamp stamp;
+  };
+  std::optional<LocalField> local_field(const std::string& collection, const std::string& id, const std::string& field);
+  std::map<std::string, Stamp> local_stamps(const std::string& collection, const std::string& id);
+  // Writes fields locally and queues them in the outbox; the caller holds the transaction.
+  void write_local(const std::string& collection, const std::string& id, const std::map<std::string, Json>& fields,
+                   const Stamp& stamp, int priority);
+  void store_field(const std::string& collection, const std::string& id, const std::string& field,
+                   const std::string& value, const Stamp& stamp, int64_t wall_ms);
+  Stamp next_stamp();
+  void save_clock();
+  void set_meta(const std::string& key, const std::string& value);
+  std::optional<std::string> meta(const std::string& key);
+  int64_t meta_int(const std::string& key, int64_t fallback);
+
+  db::Database db_;
+  HybridClock clock_;
+  std::string replica_id_;
+};
+
+}  // namespace outpost::sync

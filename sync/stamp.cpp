@@ -1,0 +1,30 @@
+#include "sync/stamp.h"
+
+#include <stdexcept>
+
+namespace outpost::sync {
+
+nlohmann::json stamp_to_json(const std::optional<Stamp>& stamp) {
+  if (!stamp) return nullptr;
+  return nlohmann::json::array({stamp->hlc, stamp->replica});
+}
+
+std::optional<Stamp> stamp_from_json(const nlohmann::json& value, const std::string& where) {
+  if (value.is_null()) return std::nullopt;
+  if (!value.is_array() || value.size() != 2 || !value[0].is_number_integer() || !value[1].is_string() ||
+      value[0].get<int64_t>() <= 0 || value[1].get_ref<const std::string&>().empty())
+    throw std::invalid_argument(where + ": expected a stamp [hlc, \"replica\"]");
+  return Stamp{value[0].get<int64_t>(), value[1].get<std::string>()};
+}
+
+int64_t HybridClock::tick() {
+  const int64_t wall = hlc_from_millis(wall_.now_ms());
+  last_ = wall > last_ ? wall : last_ + 1;
+  return last_;
+}
+
+void HybridClock::observe(int64_t remote) {
+  if (remote > last_) last_ = remote;
+}
+
+}  // namespace outpost::sync
