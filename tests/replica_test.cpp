@@ -1,0 +1,250 @@
+#include <doctest/doctest.h>
+
+#include "platform/crypto.h"
+#include "support/world.h"
+
+using namespace outpost;
+using namespace outpost::test;
+using sync::Json;
+
+// --- Local replica
+
+TEST_CASE("replica: put, get, list and delete are local and queued") {
+  ManualClock clock(World::kStart);
+  sync::Replica replica(":memory:", clock);
+  replica.put("submissions", "s1", {{"name", "Amina"}, {"members", 5}});
+  clock.advance(10);
+  replica.put("submissions", "s1", {{"members", 6}});
+  replica.put("submissions", "s2", {{"name", "Bilal"}});
+
+  auto record = replica.get("submissions", "s1");
+  REQUIRE(record);
+  CHECK(record->values() == Json{{"name", "Amina"}, {"members", 6}});
+  CHECK(replica.list("submissions").size() == 2);
+  // The second write to `members` replaced the first in the outbox: nothing overwrote it here.
+  CHECK(replica.status().pending_changes == 3);
+
+  replica.remove("submissions", "s2");
+  CHECK(replica.list("submissions").size() == 1);
+  CHECK(replica.get("submissions", "s2")->deleted);
+  CHECK(replica.list("submissions", true).size() == 2);
+  CHECK_THROWS_WITH(replica.remove("submissions", "s2"), doctest::Contains("no record"));
+
+  // Writing to a deleted record brings it back with its old fields.
+  replica.put("submissions", "s2", {{"note", "found again"}});
+  CHECK(replica.get("submissions", "s2")->values() == Json{{"name", "Bilal"}, {"note", "found again"}});
+}
+
+TEST_CASE("replica: bad names and values are refused before anything is written") {
+  sync::Replica replica(":memory:");
+  CHECK_THROWS_WITH(replica.put("Bad Name", "x", {{"a", 1}}), doctest::Contains("invalid collection name"));
+  CHECK_THROWS_WITH(replica.put("_conflicts", "x", {{"a", 1}}), doctest::Contains("invalid collection name"));
+  CHECK_THROWS_WITH(replica.put("notes", "", {{"a", 1}}), doctest::Contains("invalid record id"));
+  CHECK_THROWS_WITH(replica.put("notes", "x", {{"_deleted", true}}), doctest::Contains("invalid field name"));
+  CHECK_THROWS_WITH(replica.put("notes", "x", Json::object()), doctest::Contains("nothing to write"));
+  CHECK(replica.status().pending_changes == 0);
+}
+
+TEST_CASE("replica: a replica file keeps its identity, clock and data across reopening") {
+  const std::string path = "/tmp/outpost-replica-" + crypto::random_hex(4) + ".db";
+  std::string id;
+  int64_t stamp = 0;
+  {
+    sync::Replica replica(path);
+    id = replica.replica_id();
+    stamp = replica.put("notes", "n1", {{"text", "hello"}}).hlc;
+  }
+  {
+    ManualClock behind(1000);  // the wall clock went back to 1970
+    sync::Replica replica(path, behind);
+    CHECK(replica.replica_id() == id);
+    CHECK(replica.put("notes", "n1", {{"text", "again"}}).hlc > stamp);
+    CHECK(replica.database().integrity_check() == "ok");
+  }
+  std::remove(path.c_str());
+}
+
+// --- Sync scenarios against the in-process registry
+
+TEST_CASE("sync: two devices converge and a concurrent edit of one field becomes a conflict") {
+  World world;
+  auto& a = world.add_device();
+  auto& b = world.add_device(30'000);  // b's clock runs 30 s fast
+  a.replica->put("submissions", "s1", {{"village", "Kalma"}, {"members", 4}});
+  a.sync();
+  b.sync();
+  CHECK(b.replica->get("submissions", "s1")->values() == Json{{"village", "Kalma"}, {"members", 4}});
+
+  world.advance(1000);
+  a.replica->put("submissions", "s1", {{"members", 5}});
+  b.replica->put("submissions", "s1", {{"members", 7}, {"village", "Kalma East"}});
+  a.sync();
+  b.sync();
+  a.sync();
+
+  // b's stamp is later (its clock is ahead), so b's value stays; a's is kept in a conflict.
+  for (auto* device : {&a, &b}) {
+    CHECK(device->replica->get("submissions", "s1")->values() == Json{{"village", "Kalma East"}, {"members", 7}});
+    auto conflicts = device->replica->conflicts();
+    REQUIRE(conflicts.size() == 1);
+    CHECK(conflicts[0].field == "members");
+    CHECK(conflicts[0].kept.value == 7);
+    CHECK(conflicts[0].lost.value == 5);
+    CHECK(conflicts[0].lost.by.find("device 0") != std::string::npos);
+  }
+
+  // Resolved on a; after one more sync round no device has it open.
+  a.replica->resolve(a.replica->conflicts()[0].id, 6);
+  a.sync();
+  b.sync();
+  for (auto* device : {&a, &b}) {
+    CHECK(device->replica->conflicts().empty());
+    CHECK(device->replica->get("submissions", "s1")->values()["members"] == 6);
+  }
+  CHECK(b.replica->conflicts(false).size() == 1);
+}
+
+TEST_CASE("sync: the same value written concurrently is not a conflict") {
+  World world;
+  auto& a = world.add_device();
+  auto& b = world.add_device();
+  a.replica->put("notes", "n", {{"status", "open"}});
+  world.settle();
+  a.replica->put("notes", "n", {{"status", "closed"}});
+  b.replica->put("notes", "n", {{"status", "closed"}});
+  world.settle();
+  CHECK(a.replica->conflicts().empty());
+  CHECK(b.replica->conflicts().empty());
+}
+
+TEST_CASE("sync: a pending local change that a pulled change beats is still pushed and kept as a conflict") {
+  World world;
+  auto& a = world.add_device();
+  auto& b = world.add_device(60'000);
+  a.replica->put("notes", "n", {{"text", "v0"}});
+  world.settle();
+  a.replica->put("notes", "n", {{"text", "from a"}});   // older stamp
+  b.replica->put("notes", "n", {{"text", "from b"}});   // newer stamp
+  b.sync();
+  // a pulls b's newer value before its own write has left: locally b's value wins...
+  a.sync();
+  CHECK(a.replica->get("notes", "n")->values()["text"] == "from b");
+  b.sync();
+  // ...but a's write reached the registry and was recorded as the loser of a conflict.
+  for (auto* device : {&a, &b}) {
+    auto conflicts = device->replica->conflicts();
+    REQUIRE(conflicts.size() == 1);
+    CHECK(conflicts[0].kept.value == "from b");
+    CHECK(conflicts[0].lost.value == "from a");
+  }
+}
+
+TEST_CASE("sync: a delete concurrent with an edit keeps the edit, and resolving restores the record") {
+  for (bool delete_first : {true, false}) {
+    CAPTURE(delete_first);
+    World world;
+    auto& a = world.add_device();
+    auto& b = world.add_device();
+    a.replica->put("incidents", "i1", {{"kind", "flood"}, {"people", 30}});
+    world.settle();
+    world.advance(1000);
+    a.replica->remove("incidents", "i1");
+    b.replica->put("incidents", "i1", {{"people", 45}});
+    if (delete_first) {
+      a.sync();
+      b.sync();
+    } else {
+      b.sync();
+      a.sync();
+    }
+    world.settle();
+    for (auto* device : {&a, &b}) {
+      CHECK(device->replica->get("incidents", "i1")->deleted);
+      auto conflicts = device->replica->conflicts();
+      REQUIRE(conflicts.size() == 1);
+      CHECK(conflicts[0].field == "_deleted");
+      CHECK(conflicts[0].kept.value == true);
+      CHECK(conflicts[0].lost.value == false);
+    }
+    CHECK_THROWS_WITH(b.replica->resolve(b.replica->conflicts()[0].id, "yes"), doctest::Contains("true"));
+    b.replica->resolve(b.replica->conflicts()[0].id, false);
+    world.settle();
+    for (auto* device : {&a, &b}) {
+      auto record = device->replica->get("incidents", "i1");
+      CHECK_FALSE(record->deleted);
+      CHECK(record->values() == Json{{"kind", "flood"}, {"people", 45}});
+      CHECK(device->replica->conflicts().empty());
+    }
+  }
+}
+
+TEST_CASE("sync: lost answers and doubled requests apply nothing twice and invent no conflict") {
+  World world;
+  auto& a = world.add_device();
+  auto& b = world.add_device();
+  for (int i = 0; i < 20; ++i) a.replica->put("sites", "site" + std::to_string(i), {{"n", i}});
+  int call = 0;
+  // The first answer is lost after the registry committed, the retry is sent twice.
+  a.transport->faults = [&] { return ++call == 1 ? Fault::LoseAnswer : call == 2 ? Fault::SendTwice : Fault::None; };
+  auto report = a.sync();
+  CHECK(report.retries == 1);
+  // Meanwhile b overwrote some of them after seeing a's values: not concurrent.
+  b.sync();
+  b.replica->put("sites", "site3", {{"n", 300}});
+  b.sync();
+  // A replay of a's first request (seq already confirmed) changes nothing.
+  a.replica->put("sites", "site99", {{"n", 99}});
+  a.sync();
+  const FieldSnapshot before = snapshot(world.registry.store.database());
+  const sync::HttpRequest first = a.transport->sent.front();
+  CHECK(world.registry.call(first).status == 409);
+  CHECK(snapshot(world.registry.store.database()) == before);
+  world.settle();
+  CHECK(a.replica->conflicts().empty());
+  CHECK(a.replica->list("sites").size() == 21);
+  CHECK(snapshot(a.replica->database()) == snapshot(b.replica->database()));
+}
+
+TEST_CASE("sync: a device clock far in the future is clamped to the registry's and others still win later") {
+  World world;
+  auto& fast = world.add_device(3LL * 24 * 3600 * 1000);  // three days ahead
+  auto& normal = world.add_device();
+  fast.replica->put("notes", "n", {{"text", "from the future"}});
+  fast.sync();
+  const auto stored = fast.replica->get("notes", "n")->fields.at("text").stamp.hlc;
+  CHECK(sync::hlc_millis(stored) <= World::kStart + sync::kMaxClockLeadMs);
+  world.advance(1000);
+  normal.sync();
+  normal.replica->put("notes", "n", {{"text", "a minute later"}});
+  normal.sync();
+  fast.sync();
+  for (auto* device : {&fast, &normal}) CHECK(device->replica->get("notes", "n")->values()["text"] == "a minute later");
+  CHECK(snapshot(fast.replica->database()) == snapshot(normal.replica->database()));
+  CHECK(fast.replica->conflicts().empty());
+}
+
+TEST_CASE("sync: more than one batch resumes from the last committed batch after a failure") {
+  World world;
+  auto& a = world.add_device();
+  auto& b = world.add_device();
+  for (int i = 0; i < 1200; ++i) a.replica->put("submissions", "r" + std::to_string(i), {{"i", i}});
+  auto report = a.sync();
+  CHECK(report.requests == 3);  // 500 + 500 + 200
+  int call = 0;
+  b.transport->faults = [&] { return ++call == 2 ? Fault::LoseRequest : Fault::None; };
+  CHECK_THROWS_AS(b.sync(1), sync::SyncError);
+  CHECK(b.replica->list("submissions").size() == 500);  // the first batch is committed
+  b.transport->faults = nullptr;
+  b.sync();
+  CHECK(b.replica->list("submissions").size() == 1200);
+}
+
+TEST_CASE("sync: urgent changes leave first") {
+  World world;
+  auto& a = world.add_device();
+  for (int i = 0; i < 600; ++i) a.replica->put("submissions", "r" + std::to_string(i), {{"i", i}});
+  a.replica->put("incidents", "urgent", {{"what", "armed attack"}}, 10);
+  const sync::OutgoingBatch batch = a.replica->next_batch();
+  REQUIRE(batch.request.changes.size() == 500);
+  CHECK(batch.request.changes.front().id == "urgent");
+}

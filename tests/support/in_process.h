@@ -1,0 +1,70 @@
+// An in-process registry and a transport to it, for tests that exercise the real engine, API
+// and merge without sockets. The transport can lose requests and answers, and send twice.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "platform/clock.h"
+#include "registry/api.h"
+#include "registry/sqlite_store.h"
+#include "sync/replica.h"
+#include "sync/transport.h"
+
+namespace outpost::test {
+
+struct InProcessRegistry {
+  explicit InProcessRegistry(const Clock& clock, const std::string& path = ":memory:")
+      : store(path), registry(store, clock), api(registry) {}
+  registry::SqliteStore store;
+  registry::Registry registry;
+  registry::Api api;
+
+  registry::ApiResponse call(const sync::HttpRequest& request) {
+    return api.handle(registry::ApiRequest{request.method, request.path, request.headers, request.body});
+  }
+};
+
+// What a faulty link does to one request.
+enum class Fault { None, LoseRequest, LoseAnswer, SendTwice };
+
+class InProcessTransport final : public sync::Transport {
+ public:
+  explicit InProcessTransport(InProcessRegistry& registry) : registry_(registry) {}
+
+  std::function<Fault()> faults;        // asked before each request; none when unset
+  std::vector<sync::HttpRequest> sent;  // every request that reached the registry
+
+  sync::HttpResponse send(const sync::HttpRequest& request) override {
+    const Fault fault = faults ? faults() : Fault::None;
+    if (fault == Fault::LoseRequest) throw sync::TransportError("test: request lost");
+    sent.push_back(request);
+    registry::ApiResponse answer = registry_.call(request);
+    if (fault == Fault::SendTwice) answer = registry_.call(request);
+    if (fault == Fault::LoseAnswer) throw sync::TransportError("test: answer lost");
+    return sync::HttpResponse{answer.status, answer.headers, answer.body};
+  }
+
+ private:
+  InProcessRegistry& registry_;
+};
+
+// Enrolls `replica` with a fresh invite to `org_id`; returns the device token.
+inline std::string enroll(InProcessRegistry& registry, sync::Replica& replica, const std::string& org_id,
+                          const std::string& name, registry::Role role = registry::Role::Field) {
+  const std::string code = registry.registry.invite(registry::Registry::cli_admin(), org_id, role);
+  InProcessTransport transport(registry);
+  sync::HttpRequest request;
+  request.path = "/v1/enroll";
+  request.body = sync::Json{{"code", code}, {"replica", replica.replica_id()}, {"name", name}}.dump();
+  const sync::HttpResponse answer = transport.send(request);
+  if (answer.status != 200) throw std::runtime_error("enroll failed: " + answer.body);
+  const std::string token = sync::Json::parse(answer.body)["token"].get<std::string>();
+  replica.set_setting("token", token);
+  return token;
+}
+
+}  // namespace outpost::test
