@@ -101,7 +101,13 @@ int run(std::vector<std::string> args, std::ostream& out) {
   }
   if (command == "invite") {
     const std::string role_text = take_option(args, "--role").value_or("field");
-    const int64_t days = std::stoll(take_option(args, "--days").value_or("14"));
+    const std::string days_text = take_option(args, "--days").value_or("14");
+    int64_t days = 0;
+    try {
+      days = std::stoll(days_text);
+    } catch (const std::exception&) {
+      throw UsageError("--days wants a whole number, not '" + days_text + "'");
+    }
     expect_args(args, 1, "invite ORG_ID [--role field|admin] [--days N]");
     auto role = role_from_name(role_text);
     if (!role) throw UsageError("--role must be field or admin");

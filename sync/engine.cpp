@@ -94,7 +94,7 @@ SyncReport SyncEngine::run(const SyncOptions& options) {
     report.pulled_records += response.changes.size();
     report.conflicts_created += response.conflicts_created;
     if (options.on_batch) options.on_batch(report);
-    if (!response.more && replica_.status().pending_changes == 0) return report;
+    if (!response.more && !replica_.has_pending_changes()) return report;
   }
 }
 

@@ -375,6 +375,8 @@ ReplicaStatus Replica::status() {
   return status;
 }
 
+bool Replica::has_pending_changes() { return db_.query_int("SELECT EXISTS(SELECT 1 FROM outbox)") != 0; }
+
 // --- Sync
 
 OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {

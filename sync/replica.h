@@ -98,6 +98,7 @@ class Replica {
   std::vector<Conflict> conflicts(bool open_only = true);
   std::optional<Conflict> conflict(const std::string& conflict_id);
   ReplicaStatus status();
+  bool has_pending_changes();
 
   // --- Sync
   // The next request's worth of outbox, highest priority first, at most `max_records` record
