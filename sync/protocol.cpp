@@ -60,7 +60,17 @@ std::optional<Stamp> optional_stamp(const Json& object, const char* key, const s
   return it == object.end() ? std::nullopt : stamp_from_json(*it, where + "." + key);
 }
 
+bool within_depth(const Json& value, int depth) {
+  if (depth > kMaxValueDepth) return false;
+  if (value.is_structured())
+    for (const Json& child : value)
+      if (!within_depth(child, depth + 1)) return false;
+  return true;
+}
+
 }  // namespace
+
+bool is_within_value_depth(const Json& value) { return within_depth(value, 0); }
 
 bool is_valid_collection_name(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
@@ -136,6 +146,8 @@ SyncRequest sync_request_from_json(const Json& json) {
       const std::string field_where = where + ".f." + name;
       FieldChange field;
       field.value = member(value, "v", field_where);
+      if (!is_within_value_depth(field.value))
+        throw std::invalid_argument(field_where + ".v: nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
       field.stamp = required_stamp(value, "s", field_where);
       field.base = optional_stamp(value, "b", field_where);
       field.wall_ms = int_member(value, "t", field_where, 0);

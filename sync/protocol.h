@@ -38,6 +38,10 @@ bool is_valid_collection_name(const std::string& name);
 // (those names are the system's).
 bool is_valid_field_name(const std::string& name);
 
+// Field values are re-serialised recursively, so their nesting is bounded.
+constexpr int kMaxValueDepth = 32;
+bool is_within_value_depth(const Json& value);
+
 // --- Push
 
 struct FieldChange {

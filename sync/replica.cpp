@@ -229,6 +229,8 @@ Stamp Replica::put(const std::string& collection, const std::string& id, const J
     if (!is_valid_field_name(name))
       throw ReplicaError("invalid field name '" + name +
                          "': use 1-128 letters, digits, '_', '-' or '.', not starting with '_'");
+    if (!is_within_value_depth(value))
+      throw ReplicaError("field '" + name + "' is nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
     values.emplace(name, value);
   }
   db::Transaction tx(db_);

@@ -248,3 +248,20 @@ TEST_CASE("sync: urgent changes leave first") {
   REQUIRE(batch.request.changes.size() == 500);
   CHECK(batch.request.changes.front().id == "urgent");
 }
+
+TEST_CASE("protocol: hostile bodies are refused with the path of the problem") {
+  std::string deep(100000, '[');
+  deep += std::string(100000, ']');
+  CHECK_NOTHROW(sync::decode_body(deep, false));  // the parser itself does not recurse
+  Json nested = Json::array();
+  for (int i = 0; i < 40; ++i) nested = Json::array({nested});
+  Json request = {{"seq", 1}, {"cursor", 0}, {"changes", Json::array({{{"c", "notes"}, {"id", "x"},
+      {"f", {{"a", {{"v", nested}, {"s", {5, "r"}}}}}}}})}};
+  CHECK_THROWS_WITH(sync::sync_request_from_json(request), doctest::Contains("changes[0].f.a.v: nested deeper"));
+  request["changes"][0]["f"]["a"] = {{"v", 1}, {"s", "not a stamp"}};
+  CHECK_THROWS_WITH(sync::sync_request_from_json(request), doctest::Contains("changes[0].f.a.s: expected a stamp"));
+  request["changes"] = "nope";
+  CHECK_THROWS_WITH(sync::sync_request_from_json(request), doctest::Contains("request.changes: expected an array"));
+  sync::Replica replica(":memory:");
+  CHECK_THROWS_WITH(replica.put("notes", "x", {{"a", nested}}), doctest::Contains("nested deeper"));
+}
