@@ -7,11 +7,17 @@
 #include <optional>
 
 #include "client/home.h"
+#include "platform/cli_args.h"
 #include "sync/curl_transport.h"
 
 namespace outpost::client {
 
 using sync::Json;
+
+using cli::expect_args;
+using cli::take_flag;
+using cli::take_option;
+using cli::UsageError;
 
 namespace {
 
@@ -30,43 +36,6 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
 
 --home DIR defaults to $OUTPOST_HOME, or ~/.local/share/outpost.
 )";
-
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-std::optional<std::string> take_option(std::vector<std::string>& args, const std::string& name) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] != name) continue;
-    if (i + 1 >= args.size()) throw UsageError(name + " needs a value");
-    std::string value = args[i + 1];
-    args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
-    return value;
-  }
-  return std::nullopt;
-}
-
-bool take_flag(std::vector<std::string>& args, const std::string& name) {
-  for (size_t i = 0; i < args.size(); ++i)
-    if (args[i] == name) {
-      args.erase(args.begin() + static_cast<long>(i));
-      return true;
-    }
-  return false;
-}
-
-int int_option(std::vector<std::string>& args, const std::string& name, int fallback) {
-  auto text = take_option(args, name);
-  if (!text) return fallback;
-  try {
-    size_t used = 0;
-    const int value = std::stoi(*text, &used);
-    if (used == text->size()) return value;
-  } catch (const std::exception&) {
-  }
-  throw UsageError(name + " wants a whole number, not '" + *text + "'");
-}
 
 Json parse_value(const std::string& text, const std::string& what) {
   Json value = Json::parse(text, nullptr, false);
@@ -122,10 +91,6 @@ std::string default_device_name() {
   return "outpost device";
 }
 
-void expect_args(const std::vector<std::string>& args, size_t count, const char* usage) {
-  if (args.size() != count) throw UsageError(std::string("usage: outpost ") + usage);
-}
-
 // --- Commands
 
 int record_command(Home& home, std::vector<std::string> args, std::ostream& out) {
@@ -134,7 +99,7 @@ int record_command(Home& home, std::vector<std::string> args, std::ostream& out)
   args.erase(args.begin());
   sync::Replica& replica = home.replica();
   if (action == "put") {
-    const int priority = int_option(args, "--priority", 0);
+    const int priority = static_cast<int>(cli::take_int_option(args, "--priority", 0));
     if (args.size() < 3) throw UsageError("usage: outpost record put COLLECTION ID FIELD=JSON...");
     home.check_collection(args[0]);
     Json fields = Json::object();
@@ -149,7 +114,7 @@ int record_command(Home& home, std::vector<std::string> args, std::ostream& out)
     return 0;
   }
   if (action == "get") {
-    expect_args(args, 2, "record get COLLECTION ID");
+    expect_args(args, 2, "outpost record get COLLECTION ID");
     auto record = replica.get(args[0], args[1]);
     if (!record) throw ClientError("no record " + args[0] + "/" + args[1]);
     if (record->deleted)
@@ -158,12 +123,12 @@ int record_command(Home& home, std::vector<std::string> args, std::ostream& out)
     return 0;
   }
   if (action == "delete") {
-    expect_args(args, 2, "record delete COLLECTION ID");
+    expect_args(args, 2, "outpost record delete COLLECTION ID");
     replica.remove(args[0], args[1]);
     return 0;
   }
   if (action == "list") {
-    expect_args(args, 1, "record list COLLECTION");
+    expect_args(args, 1, "outpost record list COLLECTION");
     for (const sync::Record& record : replica.list(args[0])) out << record_json(record).dump() << "\n";
     return 0;
   }
@@ -203,7 +168,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
 
   if (command == "enroll") {
     const std::string name = take_option(args, "--name").value_or(default_device_name());
-    expect_args(args, 2, "enroll URL CODE [--name NAME]");
+    expect_args(args, 2, "outpost enroll URL CODE [--name NAME]");
     auto transport = transports(args[0]);
     const Enrollment enrollment = home.enroll(args[0], args[1], name, *transport);
     out << "enrolled as " << enrollment.device_id << " (" << enrollment.role << ") in " << enrollment.org_name << " ("
@@ -213,8 +178,8 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
   if (command == "record") return record_command(home, args, out);
   if (command == "sync") {
     sync::SyncOptions options;
-    options.max_attempts = int_option(args, "--attempts", options.max_attempts);
-    expect_args(args, 0, "sync [--attempts N]");
+    options.max_attempts = static_cast<int>(cli::take_int_option(args, "--attempts", options.max_attempts));
+    expect_args(args, 0, "outpost sync [--attempts N]");
     auto enrolled = home.enrollment();
     if (!enrolled) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` first");
     auto transport = transports(enrolled->registry_url);
@@ -226,19 +191,19 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
   }
   if (command == "conflicts") {
     const bool all = take_flag(args, "--all");
-    expect_args(args, 0, "conflicts [--all]");
+    expect_args(args, 0, "outpost conflicts [--all]");
     for (const sync::Conflict& conflict : home.replica().conflicts(!all)) out << conflict_json(conflict).dump() << "\n";
     return 0;
   }
   if (command == "resolve") {
     auto value = take_option(args, "--value");
     if (!value) throw UsageError("usage: outpost resolve CONFLICT_ID --value JSON");
-    expect_args(args, 1, "resolve CONFLICT_ID --value JSON");
+    expect_args(args, 1, "outpost resolve CONFLICT_ID --value JSON");
     home.replica().resolve(args[0], parse_value(*value, "--value"));
     return 0;
   }
   if (command == "status") {
-    expect_args(args, 0, "status");
+    expect_args(args, 0, "outpost status");
     return status_command(home, out);
   }
   throw UsageError("unknown command '" + command + "'\n" + kUsage);
@@ -252,15 +217,7 @@ TransportFactory curl_transport_factory() {
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
             const TransportFactory& transports) {
-  try {
-    return run(args, out, err, transports);
-  } catch (const UsageError& error) {
-    err << "outpost: " << error.what() << "\n";
-    return 2;
-  } catch (const std::exception& error) {
-    err << "outpost: " << error.what() << "\n";
-    return 1;
-  }
+  return cli::run_guarded("outpost", err, [&] { return run(args, out, err, transports); });
 }
 
 }  // namespace outpost::client

@@ -22,26 +22,22 @@ std::string zstd_decompress(std::string_view data, size_t max_size) {
   std::string out;
   std::string chunk(ZSTD_DStreamOutSize(), '\0');
   ZSTD_inBuffer input{data.data(), data.size(), 0};
+  // One decoding step: returns how many bytes it produced; `last` is zstd's hint (0 = frame done).
   size_t last = 1;
-  while (input.pos < input.size) {
+  auto step = [&] {
     ZSTD_outBuffer output{chunk.data(), chunk.size(), 0};
     last = ZSTD_decompressStream(stream.get(), &output, &input);
     if (ZSTD_isError(last)) throw CompressError(std::string("corrupt zstd body: ") + ZSTD_getErrorName(last));
     if (out.size() + output.pos > max_size)
       throw TooLarge("body expands beyond " + std::to_string(max_size) + " bytes");
     out.append(chunk.data(), output.pos);
-    if (output.pos == 0 && input.pos == input.size) break;
-  }
+    return output.pos;
+  };
+  while (input.pos < input.size)
+    if (step() == 0 && input.pos == input.size) break;
   // Flush what is still buffered inside the decoder.
-  while (last != 0) {
-    ZSTD_outBuffer output{chunk.data(), chunk.size(), 0};
-    last = ZSTD_decompressStream(stream.get(), &output, &input);
-    if (ZSTD_isError(last)) throw CompressError(std::string("corrupt zstd body: ") + ZSTD_getErrorName(last));
-    if (out.size() + output.pos > max_size)
-      throw TooLarge("body expands beyond " + std::to_string(max_size) + " bytes");
-    out.append(chunk.data(), output.pos);
-    if (output.pos == 0) break;
-  }
+  while (last != 0)
+    if (step() == 0) break;
   if (last != 0) throw CompressError("truncated zstd body");
   return out;
 }

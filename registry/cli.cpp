@@ -3,12 +3,17 @@
 #include <iostream>
 #include <optional>
 
+#include "platform/cli_args.h"
 #include "platform/sqlite.h"
 #include "registry/api.h"
 #include "registry/server.h"
 #include "registry/sqlite_store.h"
 
 namespace outpost::registry {
+
+using cli::expect_args;
+using cli::take_option;
+using cli::UsageError;
 
 namespace {
 
@@ -27,28 +32,6 @@ constexpr char kUsage[] = R"(usage: outpost-registry [--db FILE] COMMAND ...
 
 --db FILE defaults to $OUTPOST_REGISTRY_DB, or registry.db in the current directory.
 )";
-
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// Takes "--name VALUE" out of args wherever it stands.
-std::optional<std::string> take_option(std::vector<std::string>& args, const std::string& name) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == name) {
-      if (i + 1 >= args.size()) throw UsageError(name + " needs a value");
-      std::string value = args[i + 1];
-      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
-      return value;
-    }
-  }
-  return std::nullopt;
-}
-
-void expect_args(const std::vector<std::string>& args, size_t count, const char* usage) {
-  if (args.size() != count) throw UsageError(std::string("usage: outpost-registry ") + usage);
-}
 
 std::pair<std::string, int> parse_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
@@ -80,7 +63,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
 
   if (command == "serve") {
     auto [host, port] = parse_listen(take_option(args, "--listen").value_or("127.0.0.1:8440"));
-    expect_args(args, 0, "serve [--db FILE] [--listen HOST:PORT]");
+    expect_args(args, 0, "outpost-registry serve [--db FILE] [--listen HOST:PORT]");
     Api api(registry);
     serve(api, host, port, [&out](const std::string& bound_host, int bound_port) {
       out << "listening on " << bound_host << ":" << bound_port << std::endl;
@@ -89,7 +72,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
   }
   if (command == "org") {
     if (!args.empty() && args[0] == "add") {
-      expect_args(args, 2, "org add NAME");
+      expect_args(args, 2, "outpost-registry org add NAME");
       out << registry.add_org(args[1]).id << "\n";
       return 0;
     }
@@ -101,14 +84,8 @@ int run(std::vector<std::string> args, std::ostream& out) {
   }
   if (command == "invite") {
     const std::string role_text = take_option(args, "--role").value_or("field");
-    const std::string days_text = take_option(args, "--days").value_or("14");
-    int64_t days = 0;
-    try {
-      days = std::stoll(days_text);
-    } catch (const std::exception&) {
-      throw UsageError("--days wants a whole number, not '" + days_text + "'");
-    }
-    expect_args(args, 1, "invite ORG_ID [--role field|admin] [--days N]");
+    const int64_t days = cli::take_int_option(args, "--days", 14);
+    expect_args(args, 1, "outpost-registry invite ORG_ID [--role field|admin] [--days N]");
     auto role = role_from_name(role_text);
     if (!role) throw UsageError("--role must be field or admin");
     out << registry.invite(admin, args[0], *role, days) << "\n";
@@ -148,18 +125,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  try {
-    return run(args, out);
-  } catch (const UsageError& error) {
-    err << "outpost-registry: " << error.what() << "\n";
-    return 2;
-  } catch (const ApiError& error) {
-    err << "outpost-registry: " << error.what() << "\n";
-    return 1;
-  } catch (const std::exception& error) {
-    err << "outpost-registry: " << error.what() << "\n";
-    return 1;
-  }
+  return cli::run_guarded("outpost-registry", err, [&] { return run(args, out); });
 }
 
 }  // namespace outpost::registry
