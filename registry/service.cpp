@@ -449,11 +449,14 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
   store_.prune_receipts(device.id, request.seq - 1);
   store_.set_device_seen(device.id, request.seq - 1, clock_.now_ms());
 
-  // What the device has not seen, its own writes excluded, whole record changes at a time.
+  // What the device has not seen, its own writes excluded, whole record changes at a time. A
+  // cursor beyond anything this registry handed out means its database was replaced (restored
+  // from a backup, say): the device gets everything again, which merging makes harmless.
+  const int64_t cursor = request.cursor > store_.current_seq() ? 0 : request.cursor;
   size_t bytes = 0;
-  int64_t last_seq = request.cursor;
+  int64_t last_seq = cursor;
   response.more = false;
-  store_.changes_since({device.org_id, kPublicPartition}, request.cursor, device.replica, [&](const ChangeRow& row) {
+  store_.changes_since({device.org_id, kPublicPartition}, cursor, device.replica, [&](const ChangeRow& row) {
     if (row.data.seq != last_seq) {
       if (response.changes.size() >= request.limit || bytes > kSoftResponseBytes) {
         response.more = true;
@@ -467,7 +470,7 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
                                            PulledField{Json::parse(row.data.value), row.data.stamp, row.data.wall_ms});
     return true;
   });
-  response.cursor = response.more ? last_seq : std::max(request.cursor, store_.current_seq());
+  response.cursor = response.more ? last_seq : store_.current_seq();
   response.registry_clock_ms = clock_.now_ms();
   response.collections = known;
   tx.commit();

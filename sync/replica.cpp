@@ -436,8 +436,6 @@ void Replica::apply_response(const OutgoingBatch& batch, const SyncResponse& res
   if (response.acked != batch.request.changes.size())
     throw ReplicaError("registry acknowledged " + std::to_string(response.acked) + " of " +
                        std::to_string(batch.request.changes.size()) + " changes; nothing was applied");
-  if (response.cursor < batch.request.cursor)
-    throw ReplicaError("registry answered with a cursor behind ours; nothing was applied");
 
   db::Transaction tx(db_);
   // Stamps the registry pulled back from the future replace ours wherever they still stand.

@@ -265,3 +265,19 @@ TEST_CASE("protocol: hostile bodies are refused with the path of the problem") {
   sync::Replica replica(":memory:");
   CHECK_THROWS_WITH(replica.put("notes", "x", {{"a", nested}}), doctest::Contains("nested deeper"));
 }
+
+TEST_CASE("sync: a registry restored from an older backup sends everything again instead of nothing") {
+  World world;
+  auto& a = world.add_device();
+  auto& b = world.add_device();
+  for (int i = 0; i < 5; ++i) a.replica->put("notes", "n" + std::to_string(i), {{"i", i}});
+  a.sync();
+  b.sync();
+  // b believes it is further along than this registry has ever been.
+  b.replica->database().exec("UPDATE meta SET value='999999' WHERE key='cursor'");
+  a.replica->put("notes", "late", {{"i", 99}});
+  a.sync();
+  b.sync();
+  CHECK(b.replica->list("notes").size() == 6);
+  CHECK(snapshot(a.replica->database()) == snapshot(b.replica->database()));
+}
