@@ -41,6 +41,9 @@ void serve(Api& api, const std::string& host, int port, const std::function<void
   server.set_read_timeout(60, 0);
   server.set_write_timeout(60, 0);
   server.set_keep_alive_max_count(1000);
+  // Headers and body leave in separate writes: without this, Nagle and delayed ACKs cost ~40 ms
+  // on every answer.
+  server.set_tcp_nodelay(true);
   auto handler = [&api](const httplib::Request& request, httplib::Response& response) {
     write_response(api.handle(to_api_request(request)), response);
   };

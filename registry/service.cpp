@@ -210,7 +210,7 @@ Json Registry::read_record(const Principal& who, const std::string& collection, 
   if (!partition || (*partition != device.org_id && *partition != kPublicPartition))
     throw ApiError(404, "not_found", "no record " + collection + "/" + id);
   Json fields = Json::object();
-  for (const auto& [name, data] : store_.load_fields(collection, id))
+  for (const auto& [name, data] : store_.load_record(collection, id).fields)
     fields[name] = {{"v", Json::parse(data.value)}, {"s", sync::stamp_to_json(data.stamp)}, {"t", data.wall_ms}};
   return {{"c", collection}, {"id", id}, {"f", std::move(fields)}};
 }
@@ -226,6 +226,9 @@ class Registry::Merge {
       : store_(store), clock_(clock, load_clock(store)), device_(device), request_(request), response_(response),
         cap_(sync::hlc_from_millis(clock.now_ms() + sync::kMaxClockLeadMs)) {}
 
+  // The record as the registry holds it, loaded once per request and kept current as the
+  // request's changes apply.
+  StoredRecord& record(const RecordChange& change);
   void apply(const RecordChange& change);
   void finish();
 
@@ -254,8 +257,11 @@ class Registry::Merge {
   SyncResponse& response_;
   const int64_t cap_;
   int64_t change_seq_ = 0;
-  std::map<int64_t, int64_t> clamped_;           // device hlc -> registry hlc, for this request
-  std::map<int64_t, bool> receipts_;            // device hlc -> applied before this request
+  std::map<int64_t, int64_t> clamped_;  // device hlc -> registry hlc, for this request
+  using WriteKey = std::tuple<std::string, std::string, int64_t>;  // collection, id, device hlc
+  std::map<WriteKey, bool> receipts_;   // applied before this request?
+  std::map<std::pair<std::string, std::string>, StoredRecord> records_;
+  std::set<std::pair<std::string, std::string>> new_records_;  // unknown before this request
   std::unordered_map<std::string, std::string> authors_;
 };
 
@@ -266,11 +272,25 @@ int64_t Registry::Merge::clamp(int64_t hlc) {
   return it->second;
 }
 
+StoredRecord& Registry::Merge::record(const RecordChange& change) {
+  const auto key = std::make_pair(change.collection, change.id);
+  auto it = records_.find(key);
+  if (it == records_.end()) {
+    it = records_.emplace(key, store_.load_record(change.collection, change.id)).first;
+    if (!it->second.partition) new_records_.insert(key);
+  }
+  return it->second;
+}
+
 bool Registry::Merge::already_applied(const RecordChange& change, const std::string& field, int64_t hlc) {
-  auto it = receipts_.find(hlc);
+  const WriteKey key{change.collection, change.id, hlc};
+  auto it = receipts_.find(key);
   if (it == receipts_.end()) {
-    auto receipt = store_.find_receipt(device_.id, hlc);
-    it = receipts_.emplace(hlc, receipt.has_value()).first;
+    // A record the registry had never seen cannot hold a write applied before.
+    std::optional<Receipt> receipt;
+    if (!new_records_.count({change.collection, change.id}))
+      receipt = store_.find_receipt(device_.id, change.collection, change.id, hlc);
+    it = receipts_.emplace(key, receipt.has_value()).first;
     if (receipt && receipt->clamped_to) clamped_.emplace(hlc, *receipt->clamped_to);
   }
   if (it->second) {
@@ -323,7 +343,7 @@ void Registry::Merge::record_conflict(const std::string& collection, const std::
 
 void Registry::Merge::apply(const RecordChange& change) {
   change_seq_ = 0;
-  std::map<std::string, StoredField> current = store_.load_fields(change.collection, change.id);
+  std::map<std::string, StoredField>& current = record(change).fields;
   const bool is_conflict_record = change.collection == kConflictsCollection;
 
   // The tombstone first, so that a restore in this same change is seen by the edits with it.
@@ -395,10 +415,11 @@ void Registry::Merge::apply(const RecordChange& change) {
 }
 
 void Registry::Merge::finish() {
-  for (const auto& [hlc, applied] : receipts_)
+  for (const auto& [key, applied] : receipts_)
     if (!applied) {
+      const auto& [collection, id, hlc] = key;
       auto clamped = clamped_.find(hlc);
-      store_.insert_receipt(device_.id, hlc,
+      store_.insert_receipt(device_.id, collection, id, hlc,
                             {request_.seq, clamped == clamped_.end() ? std::nullopt : std::optional(clamped->second)});
     }
   store_.set_meta("hlc", std::to_string(clock_.last()));
@@ -416,6 +437,9 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
                    {{"expected_seq", device.request_hwm + 1}});
 
   // Check everything before writing anything.
+  SyncResponse response;
+  response.acked = request.changes.size();
+  Merge merge(store_, clock_, device, request, response);
   const std::vector<std::string> known = store_.list_collections();
   for (size_t i = 0; i < request.changes.size(); ++i) {
     const RecordChange& change = request.changes[i];
@@ -432,7 +456,7 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
                              : field == kDeletedField ? !value.value.is_boolean() : !sync::is_valid_field_name(field))
         throw ApiError(400, "invalid_field", where + ": field '" + field + "' cannot be written here");
     }
-    auto partition = store_.record_partition(change.collection, change.id);
+    const std::optional<std::string>& partition = merge.record(change).partition;
     if (is_conflict_record && !partition)
       throw ApiError(404, "unknown_conflict", where + ": no such conflict to resolve");
     if (partition && *partition != device.org_id)
@@ -440,10 +464,6 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
                      where + (*partition == kPublicPartition ? ": published to everyone and read-only for devices"
                                                              : ": belongs to another organization"));
   }
-
-  SyncResponse response;
-  response.acked = request.changes.size();
-  Merge merge(store_, clock_, device, request, response);
   for (const RecordChange& change : request.changes) merge.apply(change);
   merge.finish();
   store_.prune_receipts(device.id, request.seq - 1);

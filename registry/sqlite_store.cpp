@@ -30,8 +30,9 @@ CREATE TABLE IF NOT EXISTS fields(
   PRIMARY KEY(collection, id, field)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS fields_by_partition_seq ON fields(partition, seq);
 CREATE TABLE IF NOT EXISTS receipts(
-  device_id TEXT NOT NULL, hlc INTEGER NOT NULL, request_seq INTEGER NOT NULL, clamped_to INTEGER,
-  PRIMARY KEY(device_id, hlc)) WITHOUT ROWID;
+  device_id TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL, hlc INTEGER NOT NULL,
+  request_seq INTEGER NOT NULL, clamped_to INTEGER,
+  PRIMARY KEY(device_id, collection, id, hlc)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS receipts_by_request ON receipts(device_id, request_seq);
 )sql";
 
@@ -231,14 +232,17 @@ std::optional<std::string> SqliteStore::record_partition(const std::string& coll
   return select.text(0);
 }
 
-std::map<std::string, StoredField> SqliteStore::load_fields(const std::string& collection, const std::string& id) {
-  std::map<std::string, StoredField> fields;
-  auto& select = db_.prepare("SELECT field, value, hlc, replica, at, seq FROM fields WHERE collection=? AND id=?");
+StoredRecord SqliteStore::load_record(const std::string& collection, const std::string& id) {
+  StoredRecord record;
+  auto& select =
+      db_.prepare("SELECT field, value, hlc, replica, at, seq, partition FROM fields WHERE collection=? AND id=?");
   select.bind(1, collection).bind(2, id);
-  while (select.step())
-    fields.emplace(select.text(0),
-                   StoredField{select.text(1), Stamp{select.int64(2), select.text(3)}, select.int64(4), select.int64(5)});
-  return fields;
+  while (select.step()) {
+    record.fields.emplace(select.text(0), StoredField{select.text(1), Stamp{select.int64(2), select.text(3)},
+                                                      select.int64(4), select.int64(5)});
+    if (!record.partition) record.partition = select.text(6);
+  }
+  return record;
 }
 
 void SqliteStore::write_field(const std::string& collection, const std::string& id, const std::string& partition,
@@ -307,22 +311,26 @@ void SqliteStore::changes_since(const std::vector<std::string>& partitions, int6
 
 // --- Receipts
 
-std::optional<Receipt> SqliteStore::find_receipt(const std::string& device_id, int64_t hlc) {
-  auto& select = db_.prepare("SELECT request_seq, clamped_to FROM receipts WHERE device_id=? AND hlc=?");
-  select.bind(1, device_id).bind(2, hlc);
+std::optional<Receipt> SqliteStore::find_receipt(const std::string& device_id, const std::string& collection,
+                                                 const std::string& id, int64_t hlc) {
+  auto& select = db_.prepare(
+      "SELECT request_seq, clamped_to FROM receipts WHERE device_id=? AND collection=? AND id=? AND hlc=?");
+  select.bind(1, device_id).bind(2, collection).bind(3, id).bind(4, hlc);
   if (!select.step()) return std::nullopt;
   Receipt receipt{select.int64(0), std::nullopt};
   if (!select.is_null(1)) receipt.clamped_to = select.int64(1);
   return receipt;
 }
 
-void SqliteStore::insert_receipt(const std::string& device_id, int64_t hlc, const Receipt& receipt) {
-  auto& insert = db_.prepare("INSERT OR IGNORE INTO receipts(device_id, hlc, request_seq, clamped_to) VALUES(?,?,?,?)");
-  insert.bind(1, device_id).bind(2, hlc).bind(3, receipt.request_seq);
+void SqliteStore::insert_receipt(const std::string& device_id, const std::string& collection, const std::string& id,
+                                 int64_t hlc, const Receipt& receipt) {
+  auto& insert = db_.prepare(
+      "INSERT OR IGNORE INTO receipts(device_id, collection, id, hlc, request_seq, clamped_to) VALUES(?,?,?,?,?,?)");
+  insert.bind(1, device_id).bind(2, collection).bind(3, id).bind(4, hlc).bind(5, receipt.request_seq);
   if (receipt.clamped_to)
-    insert.bind(4, *receipt.clamped_to);
+    insert.bind(6, *receipt.clamped_to);
   else
-    insert.bind(4, nullptr);
+    insert.bind(6, nullptr);
   insert.run();
 }
 

@@ -41,7 +41,7 @@ class SqliteStore final : public RegistryStore {
   void insert_collection(const std::string& name) override;
 
   std::optional<std::string> record_partition(const std::string& collection, const std::string& id) override;
-  std::map<std::string, StoredField> load_fields(const std::string& collection, const std::string& id) override;
+  StoredRecord load_record(const std::string& collection, const std::string& id) override;
   void write_field(const std::string& collection, const std::string& id, const std::string& partition,
                    const std::string& field, const StoredField& data) override;
   int64_t next_seq() override;
@@ -49,8 +49,10 @@ class SqliteStore final : public RegistryStore {
   void changes_since(const std::vector<std::string>& partitions, int64_t after, const std::string& exclude_replica,
                      const std::function<bool(const ChangeRow&)>& visit) override;
 
-  std::optional<Receipt> find_receipt(const std::string& device_id, int64_t hlc) override;
-  void insert_receipt(const std::string& device_id, int64_t hlc, const Receipt& receipt) override;
+  std::optional<Receipt> find_receipt(const std::string& device_id, const std::string& collection,
+                                      const std::string& id, int64_t hlc) override;
+  void insert_receipt(const std::string& device_id, const std::string& collection, const std::string& id, int64_t hlc,
+                      const Receipt& receipt) override;
   void prune_receipts(const std::string& device_id, int64_t through_request_seq) override;
 
   std::optional<std::string> meta(const std::string& key) override;

@@ -55,6 +55,11 @@ struct StoredField {
   int64_t seq = 0;
 };
 
+struct StoredRecord {
+  std::optional<std::string> partition;  // none: the registry has never seen this record
+  std::map<std::string, StoredField> fields;
+};
+
 struct ChangeRow {
   std::string collection, id, field;
   StoredField data;
@@ -104,7 +109,7 @@ class RegistryStore {
 
   // --- Records
   virtual std::optional<std::string> record_partition(const std::string& collection, const std::string& id) = 0;
-  virtual std::map<std::string, StoredField> load_fields(const std::string& collection, const std::string& id) = 0;
+  virtual StoredRecord load_record(const std::string& collection, const std::string& id) = 0;
   virtual void write_field(const std::string& collection, const std::string& id, const std::string& partition,
                            const std::string& field, const StoredField& data) = 0;
   virtual int64_t next_seq() = 0;
@@ -115,8 +120,11 @@ class RegistryStore {
                              const std::string& exclude_replica, const std::function<bool(const ChangeRow&)>& visit) = 0;
 
   // --- Receipts: which writes of a device were applied, so a replayed request changes nothing.
-  virtual std::optional<Receipt> find_receipt(const std::string& device_id, int64_t hlc) = 0;
-  virtual void insert_receipt(const std::string& device_id, int64_t hlc, const Receipt& receipt) = 0;
+  // One per device, record and HLC: a device sends all pending writes of a record together.
+  virtual std::optional<Receipt> find_receipt(const std::string& device_id, const std::string& collection,
+                                              const std::string& id, int64_t hlc) = 0;
+  virtual void insert_receipt(const std::string& device_id, const std::string& collection, const std::string& id,
+                              int64_t hlc, const Receipt& receipt) = 0;
   virtual void prune_receipts(const std::string& device_id, int64_t through_request_seq) = 0;
 
   // --- Small persistent values (the registry's clock)

@@ -387,47 +387,54 @@ OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {
   batch.request.cursor = meta_int("cursor", 0);
   batch.request.device_clock_ms = clock_.wall().now_ms();
 
-  // One entry per record, except that a second pending write to the same field (or one with a
-  // different tombstone base) opens a new entry, so the registry sees writes in order.
-  std::map<std::pair<std::string, std::string>, size_t> open_entry;
+  // Records leave whole: every pending write of a record goes in the same request (the
+  // registry's receipts count on it), in the order written. A record needs a second entry only
+  // when a field has two pending writes, or a different tombstone base.
+  std::set<std::pair<std::string, std::string>> taken;
   size_t bytes = 0;
+  auto& order = db_.prepare("SELECT collection, id FROM outbox ORDER BY priority DESC, seq");
   auto& rows = db_.prepare(
-      "SELECT seq, collection, id, field, value, hlc, at, base_hlc, base_replica, deleted_base_hlc, "
-      "deleted_base_replica, seen, priority FROM outbox ORDER BY priority DESC, seq");
-  while (rows.step()) {
-    const std::string collection = rows.text(1), id = rows.text(2), field = rows.text(3);
-    const std::optional<Stamp> deleted_base = stamp_columns(rows, 9, 10);
-    FieldChange change{parse_stored(rows.text(4)), Stamp{rows.int64(5), replica_id_}, stamp_columns(rows, 7, 8),
-                       rows.int64(6)};
-    const size_t size = rows.text(4).size() + field.size() + 96;
-
-    auto key = std::make_pair(collection, id);
-    auto it = open_entry.find(key);
-    RecordChange* entry = nullptr;
-    if (it != open_entry.end()) {
-      RecordChange& candidate = batch.request.changes[it->second];
-      if (!candidate.fields.count(field) && candidate.deleted_base == deleted_base) entry = &candidate;
+      "SELECT seq, field, value, hlc, at, base_hlc, base_replica, deleted_base_hlc, deleted_base_replica, seen, "
+      "priority FROM outbox WHERE collection=? AND id=? ORDER BY seq");
+  while (order.step()) {
+    auto key = std::make_pair(order.text(0), order.text(1));
+    if (taken.count(key)) continue;
+    std::vector<RecordChange> entries;
+    std::vector<OutgoingBatch::Sent> sent;
+    size_t size = 0;
+    rows.reset();
+    rows.bind(1, key.first).bind(2, key.second);
+    while (rows.step()) {
+      const std::string field = rows.text(1);
+      const std::optional<Stamp> deleted_base = stamp_columns(rows, 7, 8);
+      if (entries.empty() || entries.back().fields.count(field) || entries.back().deleted_base != deleted_base) {
+        RecordChange fresh;
+        fresh.collection = key.first;
+        fresh.id = key.second;
+        fresh.priority = static_cast<int>(rows.int64(10));
+        fresh.deleted_base = deleted_base;
+        entries.push_back(std::move(fresh));
+      }
+      RecordChange& entry = entries.back();
+      if (!rows.is_null(9)) {
+        const Json seen = parse_stored(rows.text(9));
+        for (const auto& [name, stamp] : seen.items())
+          if (auto parsed = stamp_from_json(stamp, "outbox seen")) entry.seen[name] = *parsed;
+      }
+      const std::string value = rows.text(2);
+      size += value.size() + field.size() + 96;
+      FieldChange change{parse_stored(value), Stamp{rows.int64(3), replica_id_}, stamp_columns(rows, 5, 6),
+                         rows.int64(4)};
+      sent.push_back({rows.int64(0), key.first, key.second, field, change.stamp});
+      entry.fields.emplace(field, std::move(change));
     }
-    if (!entry) {
-      if (batch.request.changes.size() >= max_records || (bytes + size > soft_bytes && !batch.request.changes.empty()))
-        break;
-      RecordChange fresh;
-      fresh.collection = collection;
-      fresh.id = id;
-      fresh.priority = static_cast<int>(rows.int64(12));
-      fresh.deleted_base = deleted_base;
-      batch.request.changes.push_back(std::move(fresh));
-      open_entry[key] = batch.request.changes.size() - 1;
-      entry = &batch.request.changes.back();
-    }
-    if (!rows.is_null(11)) {
-      const Json seen = parse_stored(rows.text(11));
-      for (const auto& [name, stamp] : seen.items())
-        if (auto parsed = stamp_from_json(stamp, "outbox seen")) entry->seen[name] = *parsed;
-    }
-    batch.sent.push_back({rows.int64(0), collection, id, field, change.stamp});
-    entry->fields.emplace(field, std::move(change));
+    if (!batch.request.changes.empty() &&
+        (batch.request.changes.size() + entries.size() > max_records || bytes + size > soft_bytes))
+      break;
+    for (RecordChange& entry : entries) batch.request.changes.push_back(std::move(entry));
+    batch.sent.insert(batch.sent.end(), sent.begin(), sent.end());
     bytes += size;
+    taken.insert(std::move(key));
   }
   return batch;
 }

@@ -281,3 +281,21 @@ TEST_CASE("sync: a registry restored from an older backup sends everything again
   CHECK(b.replica->list("notes").size() == 6);
   CHECK(snapshot(a.replica->database()) == snapshot(b.replica->database()));
 }
+
+TEST_CASE("sync: one action's writes to a record are never split across requests") {
+  // A second put that rewrites a pending field in place and adds another: both carry the same
+  // stamp, and must reach the registry together however small the batches.
+  World world;
+  auto& a = world.add_device();
+  auto& b = world.add_device();
+  a.replica->put("notes", "r", {{"x", 1}, {"y", 1}});
+  for (int i = 0; i < 3; ++i) a.replica->put("notes", "other" + std::to_string(i), {{"i", i}});
+  a.replica->put("notes", "r", {{"x", 2}, {"z", 3}});
+  sync::SyncEngine engine(*a.replica, *a.transport, a.token);
+  sync::SyncOptions options;
+  options.batch_records = 3;
+  engine.run(options);
+  b.sync();
+  CHECK(b.replica->get("notes", "r")->values() == Json{{"x", 2}, {"y", 1}, {"z", 3}});
+  CHECK(snapshot(a.replica->database()) == snapshot(b.replica->database()));
+}
