@@ -132,6 +132,7 @@ Database::Database(const std::string& path, OpenMode mode) : path_(path) {
 }
 
 Database::~Database() {
+  by_address_.clear();
   cache_.clear();
   sqlite3_close(db_);
 }
@@ -145,6 +146,13 @@ void Database::exec(const std::string& sql) {
     if ((rc & 0xff) == SQLITE_FULL) message += " (the disk is full: free some space and try again)";
     throw SqliteError(rc, message);
   }
+}
+
+Statement& Database::prepare(const char* sql) {
+  auto it = by_address_.find(sql);
+  if (it == by_address_.end()) it = by_address_.emplace(sql, &prepare(std::string(sql))).first;
+  it->second->reset();
+  return *it->second;
 }
 
 Statement& Database::prepare(const std::string& sql) {

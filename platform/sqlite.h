@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -75,7 +76,9 @@ class Database {
 
   void exec(const std::string& sql);
   // A cached prepared statement, reset and with its bindings cleared. Do not hold two
-  // references to the same SQL text at once.
+  // references to the same SQL text at once. A string literal is found by its address, so the
+  // hot paths pay no string comparison.
+  Statement& prepare(const char* sql);
   Statement& prepare(const std::string& sql);
   int64_t last_insert_rowid() const;
   int changes() const;
@@ -92,6 +95,7 @@ class Database {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::map<std::string, std::unique_ptr<Statement>, std::less<>> cache_;
+  std::unordered_map<const char*, Statement*> by_address_;
 };
 
 class Transaction {
