@@ -78,6 +78,10 @@ void Statement::run() {
   }
 }
 
+void Statement::reset_if_busy() {
+  if (sqlite3_stmt_busy(stmt_)) sqlite3_reset(stmt_);
+}
+
 void Statement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
@@ -162,6 +166,10 @@ Statement& Database::prepare(const std::string& sql) {
   return *it->second;
 }
 
+void Database::reset_open_statements() {
+  for (auto& [sql, statement] : cache_) statement->reset_if_busy();
+}
+
 int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 
 int Database::changes() const { return sqlite3_changes(db_); }
@@ -190,16 +198,19 @@ int64_t Database::query_int(const std::string& sql) {
 // --- Transaction
 
 Transaction::Transaction(Database& db, Kind kind) : db_(db) {
+  db_.reset_open_statements();
   db_.exec(kind == Kind::Immediate ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
 Transaction::~Transaction() noexcept {
   if (done_) return;
+  db_.reset_open_statements();
   // Rolling back can only fail if the connection is already broken; nothing more to do then.
   sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 void Transaction::commit() {
+  db_.reset_open_statements();
   db_.exec("COMMIT");
   done_ = true;
 }

@@ -51,6 +51,7 @@ class Statement {
   // Runs a statement that returns no rows.
   void run();
   void reset();
+  void reset_if_busy();
 
   int64_t int64(int column) const;
   std::string text(int column) const;
@@ -83,6 +84,10 @@ class Database {
   int64_t last_insert_rowid() const;
   int changes() const;
   const std::string& path() const { return path_; }
+  // Resets every statement still in the middle of its rows. A one-row lookup leaves its
+  // statement open, and an open statement pins an old read snapshot: once another process
+  // writes, this connection could never start a write transaction again.
+  void reset_open_statements();
   // "ok" when the file is sound; otherwise SQLite's own description of the damage.
   std::string integrity_check();
   // Single-value helpers for schema and meta queries.

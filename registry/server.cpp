@@ -49,9 +49,23 @@ void serve(Api& api, const std::string& host, int port, const std::function<void
   };
   server.Get(".*", handler);
   server.Post(".*", handler);
-  server.Put(".*", handler);
-  server.Delete(".*", handler);
-  server.Patch(".*", handler);
+  // httplib reads a body with neither length nor chunking until the client closes. Methods the
+  // API never accepts are answered (405) without reading a body; a POST without a length is
+  // refused; neither ties up a worker thread.
+  server.set_pre_routing_handler([&api](const httplib::Request& request, httplib::Response& response) {
+    if (request.method == "GET" || request.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+    if (request.method == "POST") {
+      if (request.has_header("Content-Length") || request.has_header("Transfer-Encoding"))
+        return httplib::Server::HandlerResponse::Unhandled;
+      write_response(error_response(411, "length_required", "send the body with a Content-Length header"), response);
+    } else {
+      ApiRequest bodiless = to_api_request(request);
+      bodiless.body.clear();
+      write_response(api.handle(bodiless), response);
+    }
+    response.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // Errors httplib raises itself (an oversized body, a malformed request line) still answer JSON.
   server.set_error_handler([](const httplib::Request&, httplib::Response& response) {
     if (!response.body.empty()) return;

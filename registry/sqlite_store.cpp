@@ -68,6 +68,7 @@ SqliteStore::SqliteStore(const std::string& path) : db_(path) {
 // --- Transactions
 
 void SqliteStore::begin() {
+  db_.reset_open_statements();
   db_.exec("BEGIN IMMEDIATE");
   seq_ = 0;
   seq_dirty_ = false;
@@ -75,11 +76,13 @@ void SqliteStore::begin() {
 
 void SqliteStore::commit() {
   if (seq_dirty_) set_meta("seq", std::to_string(seq_));
+  db_.reset_open_statements();
   db_.exec("COMMIT");
   seq_dirty_ = false;
 }
 
 void SqliteStore::rollback() noexcept {
+  db_.reset_open_statements();
   sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
   seq_ = 0;
   seq_dirty_ = false;
