@@ -1,6 +1,7 @@
 #include "sync/protocol.h"
 
 #include <stdexcept>
+#include <tuple>
 
 #include "platform/compress.h"
 
@@ -68,6 +69,24 @@ bool within_depth(const Json& value, int depth) {
   return true;
 }
 
+// A record's fields written by one action share a stamp and a wall time: those go once on the
+// entry ("s", "t") and each field carries only what differs.
+template <typename Fields>
+void shared_stamp(const Fields& fields, Json& entry) {
+  if (fields.empty()) return;
+  const auto& first = fields.begin()->second;
+  for (const auto& [name, field] : fields)
+    if (field.stamp != first.stamp || field.wall_ms != first.wall_ms) return;
+  entry["s"] = stamp_to_json(first.stamp);
+  entry["t"] = first.wall_ms;
+}
+
+// A field's stamp and wall time: its own, or else the entry's.
+std::pair<Stamp, int64_t> field_stamp(const Json& entry, const Json& field, const std::string& where) {
+  const Json& holder = field.contains("s") ? field : entry;
+  return {required_stamp(holder, "s", where), int_member(holder, "t", where, 0)};
+}
+
 }  // namespace
 
 bool is_within_value_depth(const Json& value) { return within_depth(value, 0); }
@@ -94,11 +113,18 @@ bool is_valid_field_name(const std::string& name) {
 Json to_json(const SyncRequest& request) {
   Json changes = Json::array();
   for (const RecordChange& change : request.changes) {
+    Json entry = {{"c", change.collection}, {"id", change.id}};
+    shared_stamp(change.fields, entry);
     Json fields = Json::object();
-    for (const auto& [name, field] : change.fields)
-      fields[name] = {{"v", field.value}, {"s", stamp_to_json(field.stamp)}, {"b", stamp_to_json(field.base)},
-                      {"t", field.wall_ms}};
-    Json entry = {{"c", change.collection}, {"id", change.id}, {"f", std::move(fields)}};
+    for (const auto& [name, field] : change.fields) {
+      Json& out = fields[name] = {{"v", field.value}};
+      if (!entry.contains("s")) {
+        out["s"] = stamp_to_json(field.stamp);
+        out["t"] = field.wall_ms;
+      }
+      if (field.base) out["b"] = stamp_to_json(field.base);
+    }
+    entry["f"] = std::move(fields);
     if (change.priority != 0) entry["p"] = change.priority;
     if (change.deleted_base) entry["db"] = stamp_to_json(change.deleted_base);
     if (!change.seen.empty()) {
@@ -148,9 +174,8 @@ SyncRequest sync_request_from_json(const Json& json) {
       field.value = member(value, "v", field_where);
       if (!is_within_value_depth(field.value))
         throw std::invalid_argument(field_where + ".v: nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
-      field.stamp = required_stamp(value, "s", field_where);
+      std::tie(field.stamp, field.wall_ms) = field_stamp(entry, value, field_where);
       field.base = optional_stamp(value, "b", field_where);
-      field.wall_ms = int_member(value, "t", field_where, 0);
       change.fields.emplace(name, std::move(field));
     }
     if (auto seen = entry.find("seen"); seen != entry.end()) {
@@ -173,10 +198,18 @@ Json to_json(const SyncResponse& response) {
     clamped.push_back({{"c", c.collection}, {"id", c.id}, {"f", c.field}, {"from", c.from}, {"to", c.to}});
   Json changes = Json::array();
   for (const PulledRecord& record : response.changes) {
+    Json entry = {{"c", record.collection}, {"id", record.id}};
+    shared_stamp(record.fields, entry);
     Json fields = Json::object();
-    for (const auto& [name, field] : record.fields)
-      fields[name] = {{"v", field.value}, {"s", stamp_to_json(field.stamp)}, {"t", field.wall_ms}};
-    changes.push_back({{"c", record.collection}, {"id", record.id}, {"f", std::move(fields)}});
+    for (const auto& [name, field] : record.fields) {
+      Json& out = fields[name] = {{"v", field.value}};
+      if (!entry.contains("s")) {
+        out["s"] = stamp_to_json(field.stamp);
+        out["t"] = field.wall_ms;
+      }
+    }
+    entry["f"] = std::move(fields);
+    changes.push_back(std::move(entry));
   }
   return {{"acked", response.acked},
           {"clamped", std::move(clamped)},
@@ -203,8 +236,8 @@ SyncResponse sync_response_from_json(const Json& json) {
     record.id = string_member(changes[i], "id", where);
     for (const auto& [name, value] : object_member(changes[i], "f", where).items()) {
       const std::string field_where = where + ".f." + name;
-      record.fields.emplace(name, PulledField{member(value, "v", field_where), required_stamp(value, "s", field_where),
-                                              int_member(value, "t", field_where, 0)});
+      const auto [stamp, wall_ms] = field_stamp(changes[i], value, field_where);
+      record.fields.emplace(name, PulledField{member(value, "v", field_where), stamp, wall_ms});
     }
     response.changes.push_back(std::move(record));
   }
