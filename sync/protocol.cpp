@@ -69,16 +69,30 @@ bool within_depth(const Json& value, int depth) {
   return true;
 }
 
-// A record's fields written by one action share a stamp and a wall time: those go once on the
-// entry ("s", "t") and each field carries only what differs.
-template <typename Fields>
-void shared_stamp(const Fields& fields, Json& entry) {
-  if (fields.empty()) return;
-  const auto& first = fields.begin()->second;
+// A record entry on the wire. A record's fields written by one action share a stamp and a wall
+// time: those go once on the entry ("s", "t") and each field carries only what differs.
+// `more` adds what a field carries beyond its value (a push's base).
+template <typename Fields, typename More>
+Json encode_entry(const std::string& collection, const std::string& id, const Fields& fields, More more) {
+  Json entry = {{"c", collection}, {"id", id}};
+  bool shared = !fields.empty();
   for (const auto& [name, field] : fields)
-    if (field.stamp != first.stamp || field.wall_ms != first.wall_ms) return;
-  entry["s"] = stamp_to_json(first.stamp);
-  entry["t"] = first.wall_ms;
+    shared = shared && field.stamp == fields.begin()->second.stamp && field.wall_ms == fields.begin()->second.wall_ms;
+  if (shared) {
+    entry["s"] = stamp_to_json(fields.begin()->second.stamp);
+    entry["t"] = fields.begin()->second.wall_ms;
+  }
+  Json encoded = Json::object();
+  for (const auto& [name, field] : fields) {
+    Json& out = encoded[name] = {{"v", field.value}};
+    if (!shared) {
+      out["s"] = stamp_to_json(field.stamp);
+      out["t"] = field.wall_ms;
+    }
+    more(field, out);
+  }
+  entry["f"] = std::move(encoded);
+  return entry;
 }
 
 // A field's stamp and wall time: its own, or else the entry's.
@@ -113,18 +127,9 @@ bool is_valid_field_name(const std::string& name) {
 Json to_json(const SyncRequest& request) {
   Json changes = Json::array();
   for (const RecordChange& change : request.changes) {
-    Json entry = {{"c", change.collection}, {"id", change.id}};
-    shared_stamp(change.fields, entry);
-    Json fields = Json::object();
-    for (const auto& [name, field] : change.fields) {
-      Json& out = fields[name] = {{"v", field.value}};
-      if (!entry.contains("s")) {
-        out["s"] = stamp_to_json(field.stamp);
-        out["t"] = field.wall_ms;
-      }
+    Json entry = encode_entry(change.collection, change.id, change.fields, [](const FieldChange& field, Json& out) {
       if (field.base) out["b"] = stamp_to_json(field.base);
-    }
-    entry["f"] = std::move(fields);
+    });
     if (change.priority != 0) entry["p"] = change.priority;
     if (change.deleted_base) entry["db"] = stamp_to_json(change.deleted_base);
     if (!change.seen.empty()) {
@@ -198,17 +203,7 @@ Json to_json(const SyncResponse& response) {
     clamped.push_back({{"c", c.collection}, {"id", c.id}, {"f", c.field}, {"from", c.from}, {"to", c.to}});
   Json changes = Json::array();
   for (const PulledRecord& record : response.changes) {
-    Json entry = {{"c", record.collection}, {"id", record.id}};
-    shared_stamp(record.fields, entry);
-    Json fields = Json::object();
-    for (const auto& [name, field] : record.fields) {
-      Json& out = fields[name] = {{"v", field.value}};
-      if (!entry.contains("s")) {
-        out["s"] = stamp_to_json(field.stamp);
-        out["t"] = field.wall_ms;
-      }
-    }
-    entry["f"] = std::move(fields);
+    Json entry = encode_entry(record.collection, record.id, record.fields, [](const PulledField&, Json&) {});
     changes.push_back(std::move(entry));
   }
   return {{"acked", response.acked},
