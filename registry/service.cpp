@@ -242,7 +242,9 @@ class Registry::Merge {
     Stamp stamp;
     int64_t wall_ms;
   };
-  void write(const RecordChange& change, const std::string& field, StoredField data);
+  // Sets a field of a record loaded by record(); the record is stored by finish().
+  void write(const RecordChange& change, StoredFields& fields, const std::string& field,
+             StoredField data);
   void record_conflict(const std::string& collection, const std::string& id, const std::string& field,
                        const Side& kept, const Side& lost);
   std::string author(const std::string& replica);
@@ -262,6 +264,7 @@ class Registry::Merge {
   std::map<WriteKey, bool> receipts_;   // applied before this request?
   std::map<std::pair<std::string, std::string>, StoredRecord> records_;
   std::set<std::pair<std::string, std::string>> new_records_;  // unknown before this request
+  std::map<std::pair<std::string, std::string>, int64_t> changed_;  // record -> its newest seq
   std::unordered_map<std::string, std::string> authors_;
 };
 
@@ -312,10 +315,11 @@ std::string Registry::Merge::author(const std::string& replica) {
   return authors_.emplace(replica, name).first->second;
 }
 
-void Registry::Merge::write(const RecordChange& change, const std::string& field, StoredField data) {
+void Registry::Merge::write(const RecordChange& change, StoredFields& fields,
+                            const std::string& field, StoredField data) {
   if (change_seq_ == 0) change_seq_ = store_.next_seq();
-  data.seq = change_seq_;
-  store_.write_field(change.collection, change.id, device_.org_id, field, data);
+  fields[field] = std::move(data);
+  changed_[{change.collection, change.id}] = change_seq_;
 }
 
 void Registry::Merge::record_conflict(const std::string& collection, const std::string& id, const std::string& field,
@@ -336,14 +340,15 @@ void Registry::Merge::record_conflict(const std::string& collection, const std::
                        {"kept", side(kept)},        {"lost", side(lost)}, {"detected_at", now}};
   const Stamp stamp{clock_.tick(), kRegistryReplica};
   const int64_t seq = store_.next_seq();
-  for (const auto& [name, value] : fields.items())
-    store_.write_field(kConflictsCollection, conflict_id, device_.org_id, name, StoredField{value.dump(), stamp, now, seq});
+  StoredFields stored;
+  for (const auto& [name, value] : fields.items()) stored.emplace(name, StoredField{value.dump(), stamp, now});
+  store_.write_record(kConflictsCollection, conflict_id, device_.org_id, stored, seq);
   ++response_.conflicts_created;
 }
 
 void Registry::Merge::apply(const RecordChange& change) {
   change_seq_ = 0;
-  std::map<std::string, StoredField>& current = record(change).fields;
+  StoredFields& current = record(change).fields;
   const bool is_conflict_record = change.collection == kConflictsCollection;
 
   // The tombstone first, so that a restore in this same change is seen by the edits with it.
@@ -363,13 +368,12 @@ void Registry::Merge::apply(const RecordChange& change) {
     if (stamp.hlc != incoming.stamp.hlc)
       response_.clamped.push_back({change.collection, change.id, field, incoming.stamp.hlc, stamp.hlc});
     clock_.observe(stamp.hlc);
-    StoredField data{incoming.value.dump(), stamp, incoming.wall_ms, 0};
+    StoredField data{incoming.value.dump(), stamp, incoming.wall_ms};
     if (field != kDeletedField && (!newest_edit || stamp > *newest_edit)) newest_edit = stamp;
 
     auto it = current.find(field);
     if (it == current.end()) {
-      write(change, field, data);
-      current.emplace(field, data);
+      write(change, current, field, data);
       if (field == kDeletedField && data.value == "true") deleted_here = true;
       continue;
     }
@@ -385,8 +389,7 @@ void Registry::Merge::apply(const RecordChange& change) {
       record_conflict(change.collection, change.id, field, incoming_wins ? in : held, incoming_wins ? held : in);
     }
     if (incoming_wins) {
-      write(change, field, data);
-      existing = data;
+      write(change, current, field, data);
       if (field == kDeletedField && data.value == "true") deleted_here = true;
     }
   }
@@ -415,6 +418,8 @@ void Registry::Merge::apply(const RecordChange& change) {
 }
 
 void Registry::Merge::finish() {
+  for (const auto& [key, seq] : changed_)
+    store_.write_record(key.first, key.second, device_.org_id, records_.at(key).fields, seq);
   for (const auto& [key, applied] : receipts_)
     if (!applied) {
       const auto& [collection, id, hlc] = key;
@@ -476,18 +481,21 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
   size_t bytes = 0;
   int64_t last_seq = cursor;
   response.more = false;
-  store_.changes_since({device.org_id, kPublicPartition}, cursor, device.replica, [&](const ChangeRow& row) {
-    if (row.data.seq != last_seq) {
-      if (response.changes.size() >= request.limit || bytes > kSoftResponseBytes) {
-        response.more = true;
-        return false;
-      }
-      response.changes.push_back(PulledRecord{row.collection, row.id, {}});
-      last_seq = row.data.seq;
+  store_.changes_since({device.org_id, kPublicPartition}, cursor, [&](const ChangeRow& row) {
+    if (response.changes.size() >= request.limit || bytes > kSoftResponseBytes) {
+      response.more = true;
+      return false;
     }
-    bytes += row.data.value.size() + row.field.size() + 64;
-    response.changes.back().fields.emplace(row.field,
-                                           PulledField{Json::parse(row.data.value), row.data.stamp, row.data.wall_ms});
+    last_seq = row.seq;
+    PulledRecord record{row.collection, row.id, {}};
+    // Every field but the device's own: a record's row moves to the end of the feed with its
+    // newest write and carries older fields along, which a batched pull may not have seen.
+    for (const auto& [name, data] : row.fields)
+      if (data.stamp.replica != device.replica) {
+        bytes += data.value.size() + name.size() + 64;
+        record.fields.emplace(name, PulledField{Json::parse(data.value), data.stamp, data.wall_ms});
+      }
+    if (!record.fields.empty()) response.changes.push_back(std::move(record));
     return true;
   });
   response.cursor = response.more ? last_seq : store_.current_seq();

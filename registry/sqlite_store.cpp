@@ -8,7 +8,7 @@ namespace outpost::registry {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -23,12 +23,14 @@ CREATE TABLE IF NOT EXISTS invites(
   code_hash TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id), role TEXT NOT NULL,
   created INTEGER NOT NULL, expires INTEGER NOT NULL, used_by_replica TEXT, device_id TEXT);
 CREATE TABLE IF NOT EXISTS collections(name TEXT PRIMARY KEY) WITHOUT ROWID;
--- Current value of every field; seq is the registry-wide change number of the write that set it.
-CREATE TABLE IF NOT EXISTS fields(
-  collection TEXT NOT NULL, id TEXT NOT NULL, field TEXT NOT NULL, partition TEXT NOT NULL,
-  value TEXT NOT NULL, hlc INTEGER NOT NULL, replica TEXT NOT NULL, at INTEGER NOT NULL, seq INTEGER NOT NULL,
-  PRIMARY KEY(collection, id, field)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS fields_by_partition_seq ON fields(partition, seq);
+-- One row per record: every field's value with the stamp of the write that set it, as
+-- {"field": [value, hlc, replica, wall_ms], ...}. The row's seq is the change number of its
+-- newest write, so the change feed is a scan in seq (rowid) order.
+CREATE TABLE IF NOT EXISTS records(
+  seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, partition TEXT NOT NULL,
+  fields TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS records_by_key ON records(collection, id);
+CREATE INDEX IF NOT EXISTS records_by_partition_seq ON records(partition, seq);
 CREATE TABLE IF NOT EXISTS receipts(
   device_id TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL, hlc INTEGER NOT NULL,
   request_seq INTEGER NOT NULL, clamped_to INTEGER,
@@ -229,40 +231,30 @@ void SqliteStore::insert_collection(const std::string& name) {
 // --- Records
 
 std::optional<std::string> SqliteStore::record_partition(const std::string& collection, const std::string& id) {
-  auto& select = db_.prepare("SELECT partition FROM fields WHERE collection=? AND id=? LIMIT 1");
+  auto& select = db_.prepare("SELECT partition FROM records WHERE collection=? AND id=?");
   select.bind(1, collection).bind(2, id);
   if (!select.step()) return std::nullopt;
   return select.text(0);
 }
 
 StoredRecord SqliteStore::load_record(const std::string& collection, const std::string& id) {
-  StoredRecord record;
-  auto& select =
-      db_.prepare("SELECT field, value, hlc, replica, at, seq, partition FROM fields WHERE collection=? AND id=?");
+  auto& select = db_.prepare("SELECT partition, fields FROM records WHERE collection=? AND id=?");
   select.bind(1, collection).bind(2, id);
-  while (select.step()) {
-    record.fields.emplace(select.text(0), StoredField{select.text(1), Stamp{select.int64(2), select.text(3)},
-                                                      select.int64(4), select.int64(5)});
-    if (!record.partition) record.partition = select.text(6);
-  }
-  return record;
+  if (!select.step()) return {};
+  return StoredRecord{select.text(0), sync::decode_fields(select.text(1))};
 }
 
-void SqliteStore::write_field(const std::string& collection, const std::string& id, const std::string& partition,
-                              const std::string& field, const StoredField& data) {
+void SqliteStore::write_record(const std::string& collection, const std::string& id, const std::string& partition,
+                               const StoredFields& fields, int64_t seq) {
   db_.prepare(
-         "INSERT INTO fields(collection, id, field, partition, value, hlc, replica, at, seq) VALUES(?,?,?,?,?,?,?,?,?) "
-         "ON CONFLICT(collection, id, field) DO UPDATE SET value=excluded.value, hlc=excluded.hlc, "
-         "replica=excluded.replica, at=excluded.at, seq=excluded.seq")
-      .bind(1, collection)
-      .bind(2, id)
-      .bind(3, field)
+         "INSERT INTO records(seq, collection, id, partition, fields) VALUES(?,?,?,?,?) "
+         "ON CONFLICT(collection, id) DO UPDATE SET seq=excluded.seq, partition=excluded.partition, "
+         "fields=excluded.fields")
+      .bind(1, seq)
+      .bind(2, collection)
+      .bind(3, id)
       .bind(4, partition)
-      .bind(5, data.value)
-      .bind(6, data.stamp.hlc)
-      .bind(7, data.stamp.replica)
-      .bind(8, data.wall_ms)
-      .bind(9, data.seq)
+      .bind(5, sync::encode_fields(fields))
       .run();
 }
 
@@ -281,7 +273,6 @@ int64_t SqliteStore::next_seq() {
 }
 
 void SqliteStore::changes_since(const std::vector<std::string>& partitions, int64_t after,
-                                const std::string& exclude_replica,
                                 const std::function<bool(const ChangeRow&)>& visit) {
   // One index range scan per partition, merged here by seq: no sort of the whole tail.
   struct Cursor {
@@ -292,10 +283,8 @@ void SqliteStore::changes_since(const std::vector<std::string>& partitions, int6
   for (const std::string& partition : partitions) {
     Cursor cursor;
     cursor.statement = std::make_unique<db::Statement>(
-        db_.handle(),
-        "SELECT seq, collection, id, field, value, hlc, replica, at FROM fields "
-        "WHERE partition=? AND seq>? AND replica<>? ORDER BY seq");
-    cursor.statement->bind(1, partition).bind(2, after).bind(3, exclude_replica);
+        db_.handle(), "SELECT seq, collection, id, fields FROM records WHERE partition=? AND seq>? ORDER BY seq");
+    cursor.statement->bind(1, partition).bind(2, after);
     cursor.has_row = cursor.statement->step();
     cursors.push_back(std::move(cursor));
   }
@@ -305,9 +294,7 @@ void SqliteStore::changes_since(const std::vector<std::string>& partitions, int6
       if (cursor.has_row && (!next || cursor.statement->int64(0) < next->statement->int64(0))) next = &cursor;
     if (!next) return;
     const db::Statement& row = *next->statement;
-    ChangeRow change{row.text(1), row.text(2), row.text(3),
-                     StoredField{row.text(4), Stamp{row.int64(5), row.text(6)}, row.int64(7), row.int64(0)}};
-    if (!visit(change)) return;
+    if (!visit(ChangeRow{row.text(1), row.text(2), row.int64(0), sync::decode_fields(row.text(3))})) return;
     next->has_row = next->statement->step();
   }
 }

@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "sync/stamp.h"
+#include "sync/stored_fields.h"
 
 namespace outpost::registry {
 
 using sync::Stamp;
+using sync::StoredField;
+using sync::StoredFields;
 
 enum class Role { OrgAdmin, Field };
 std::string role_name(Role role);
@@ -48,21 +51,17 @@ struct Invite {
   std::optional<std::string> device_id;
 };
 
-struct StoredField {
-  std::string value;  // JSON text
-  Stamp stamp;
-  int64_t wall_ms = 0;
-  int64_t seq = 0;
-};
-
 struct StoredRecord {
   std::optional<std::string> partition;  // none: the registry has never seen this record
-  std::map<std::string, StoredField> fields;
+  StoredFields fields;
 };
 
+// A record as the change feed hands it out: every field, and the record's change number (that
+// of its newest write).
 struct ChangeRow {
-  std::string collection, id, field;
-  StoredField data;
+  std::string collection, id;
+  int64_t seq = 0;
+  StoredFields fields;
 };
 
 struct Receipt {
@@ -110,14 +109,15 @@ class RegistryStore {
   // --- Records
   virtual std::optional<std::string> record_partition(const std::string& collection, const std::string& id) = 0;
   virtual StoredRecord load_record(const std::string& collection, const std::string& id) = 0;
-  virtual void write_field(const std::string& collection, const std::string& id, const std::string& partition,
-                           const std::string& field, const StoredField& data) = 0;
+  // Stores the whole record as changed by write number `seq` (its newest field's seq).
+  virtual void write_record(const std::string& collection, const std::string& id, const std::string& partition,
+                            const StoredFields& fields, int64_t seq) = 0;
   virtual int64_t next_seq() = 0;
   virtual int64_t current_seq() = 0;
-  // Rows of the given partitions with seq > after, in seq order, skipping those written by
-  // exclude_replica. `visit` returns false to stop.
+  // Records of the given partitions changed after `after`, in seq order. `visit` returns false
+  // to stop.
   virtual void changes_since(const std::vector<std::string>& partitions, int64_t after,
-                             const std::string& exclude_replica, const std::function<bool(const ChangeRow&)>& visit) = 0;
+                             const std::function<bool(const ChangeRow&)>& visit) = 0;
 
   // --- Receipts: which writes of a device were applied, so a replayed request changes nothing.
   // One per device, record and HLC: a device sends all pending writes of a record together.

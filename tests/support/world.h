@@ -35,7 +35,10 @@ using FieldSnapshot = std::map<std::tuple<std::string, std::string, std::string>
 
 inline FieldSnapshot snapshot(db::Database& db) {
   FieldSnapshot result;
-  db::Statement rows(db.handle(), "SELECT collection, id, field, value, hlc, replica FROM fields");
+  // Both ends keep a row per record with its fields as {"field": [value, hlc, replica, ...]}.
+  db::Statement rows(db.handle(),
+                     "SELECT r.collection, r.id, f.key, f.value -> '$[0]', f.value ->> '$[1]', f.value ->> '$[2]' "
+                     "FROM records r, json_each(r.fields) f");
   while (rows.step())
     result[{rows.text(0), rows.text(1), rows.text(2)}] = {rows.text(3), rows.int64(4), rows.text(5)};
   return result;
