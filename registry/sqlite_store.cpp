@@ -61,6 +61,9 @@ SqliteStore::SqliteStore(const std::string& path) : db_(path) {
   const int64_t version = db_.query_int("PRAGMA user_version");
   if (version > kSchemaVersion)
     throw std::runtime_error(path + " was written by a newer outpost-registry (schema " + std::to_string(version) + ")");
+  if (version != 0 && version < kSchemaVersion)
+    throw std::runtime_error(path + " was written by a development build of outpost-registry (schema " +
+                             std::to_string(version) + ") that this one cannot read");
   db::Transaction tx(db_);
   db_.exec(kSchema);
   db_.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));

@@ -9,26 +9,25 @@ namespace outpost::sync {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
--- Every field of every record, with the stamp of the write that set it. Deleting a record
--- writes its _deleted field; the other fields stay, so a concurrent edit can be restored.
-CREATE TABLE IF NOT EXISTS fields(
-  collection TEXT NOT NULL, id TEXT NOT NULL, field TEXT NOT NULL,
-  value TEXT NOT NULL, hlc INTEGER NOT NULL, replica TEXT NOT NULL, at INTEGER NOT NULL,
-  PRIMARY KEY(collection, id, field)) WITHOUT ROWID;
--- Local writes the registry has not acknowledged. base is the stamp the write overwrote here;
--- deleted_base the record's tombstone stamp at the time; seen, for a delete, every field stamp.
+-- Every record, its fields as {"field": [value, hlc, replica, wall_ms], ...} (sync/stored_fields.h).
+-- Deleting a record writes its _deleted field; the other fields stay, so a concurrent edit can
+-- be restored.
+CREATE TABLE IF NOT EXISTS records(
+  collection TEXT NOT NULL, id TEXT NOT NULL, fields TEXT NOT NULL,
+  PRIMARY KEY(collection, id)) WITHOUT ROWID;
+-- Local writes the registry has not acknowledged, one row per user action on a record: its
+-- stamp, and each field as [value, base], base being the stamp the write overwrote here.
+-- deleted_base is the record's tombstone stamp at the time; seen, for a delete, every field's.
 CREATE TABLE IF NOT EXISTS outbox(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  collection TEXT NOT NULL, id TEXT NOT NULL, field TEXT NOT NULL,
-  value TEXT NOT NULL, hlc INTEGER NOT NULL, at INTEGER NOT NULL,
-  base_hlc INTEGER, base_replica TEXT,
-  deleted_base_hlc INTEGER, deleted_base_replica TEXT,
-  seen TEXT, priority INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS outbox_by_field ON outbox(collection, id, field, seq);
+  collection TEXT NOT NULL, id TEXT NOT NULL, hlc INTEGER NOT NULL, at INTEGER NOT NULL,
+  deleted_base_hlc INTEGER, deleted_base_replica TEXT, seen TEXT, priority INTEGER NOT NULL DEFAULT 0,
+  fields TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS outbox_by_record ON outbox(collection, id, seq);
 CREATE INDEX IF NOT EXISTS outbox_by_priority ON outbox(priority DESC, seq);
 )sql";
 
@@ -38,6 +37,25 @@ std::optional<Stamp> stamp_columns(const db::Statement& row, int hlc_column, int
 }
 
 Json parse_stored(const std::string& text) { return Json::parse(text); }
+
+// A record row as the reads hand it out, parsed once.
+Record record_from_row(const std::string& collection, const std::string& id, const std::string& fields_text) {
+  Record record{collection, id, false, {}, std::nullopt, 0};
+  const Json fields = parse_stored(fields_text);
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    const Json& row = *it;
+    FieldState state{row.at(0), Stamp{row.at(1).get<int64_t>(), row.at(2).get<std::string>()},
+                     row.at(3).get<int64_t>()};
+    record.updated_ms = std::max(record.updated_ms, state.wall_ms);
+    if (it.key() == kDeletedField) {
+      record.deleted = state.value == Json(true);
+      record.tombstone = std::move(state);
+    } else {
+      record.fields.emplace(it.key(), std::move(state));
+    }
+  }
+  return record;
+}
 
 ConflictSide side_from_json(const Json& side) {
   ConflictSide result;
@@ -73,6 +91,9 @@ Replica::Replica(const std::string& path, const Clock& clock) : db_(path), clock
   if (version > kSchemaVersion)
     throw ReplicaError(path + " was written by a newer Outpost (schema " + std::to_string(version) +
                        "); update Outpost to open it");
+  if (version != 0 && version < kSchemaVersion)
+    throw ReplicaError(path + " was written by a development build of Outpost (schema " + std::to_string(version) +
+                       ") that this one cannot read; sync it with that build, then start with a new home");
   {
     db::Transaction tx(db_);
     db_.exec(kSchema);
@@ -121,52 +142,38 @@ void Replica::save_clock() { set_meta("hlc", std::to_string(clock_.last())); }
 
 // --- Local writes
 
-std::optional<Replica::LocalField> Replica::local_field(const std::string& collection, const std::string& id,
-                                                        const std::string& field) {
-  auto& select = db_.prepare("SELECT value, hlc, replica FROM fields WHERE collection=? AND id=? AND field=?");
-  select.bind(1, collection).bind(2, id).bind(3, field);
-  if (!select.step()) return std::nullopt;
-  return LocalField{select.text(0), Stamp{select.int64(1), select.text(2)}};
-}
-
-std::map<std::string, Stamp> Replica::local_stamps(const std::string& collection, const std::string& id) {
-  std::map<std::string, Stamp> stamps;
-  auto& select = db_.prepare("SELECT field, hlc, replica FROM fields WHERE collection=? AND id=?");
+StoredFields Replica::load_fields(const std::string& collection, const std::string& id) {
+  auto& select = db_.prepare("SELECT fields FROM records WHERE collection=? AND id=?");
   select.bind(1, collection).bind(2, id);
-  while (select.step()) stamps.emplace(select.text(0), Stamp{select.int64(1), select.text(2)});
-  return stamps;
+  if (!select.step()) return {};
+  return decode_fields(select.text(0));
 }
 
-void Replica::store_field(const std::string& collection, const std::string& id, const std::string& field,
-                          const std::string& value, const Stamp& stamp, int64_t wall_ms) {
-  // Last writer wins: the row changes only when the new stamp sorts after the stored one.
+void Replica::save_fields(const std::string& collection, const std::string& id, const StoredFields& fields) {
   db_.prepare(
-         "INSERT INTO fields(collection, id, field, value, hlc, replica, at) VALUES(?,?,?,?,?,?,?) "
-         "ON CONFLICT(collection, id, field) DO UPDATE SET value=excluded.value, hlc=excluded.hlc, "
-         "replica=excluded.replica, at=excluded.at WHERE (excluded.hlc, excluded.replica) > (hlc, replica)")
+         "INSERT INTO records(collection, id, fields) VALUES(?,?,?) "
+         "ON CONFLICT(collection, id) DO UPDATE SET fields=excluded.fields")
       .bind(1, collection)
       .bind(2, id)
-      .bind(3, field)
-      .bind(4, value)
-      .bind(5, stamp.hlc)
-      .bind(6, stamp.replica)
-      .bind(7, wall_ms)
+      .bind(3, encode_fields(fields))
       .run();
 }
 
 void Replica::write_local(const std::string& collection, const std::string& id,
                           const std::map<std::string, Json>& fields, const Stamp& stamp, int priority) {
   const int64_t wall = clock_.wall().now_ms();
-  const auto tombstone = local_field(collection, id, kDeletedField);
+  StoredFields stored = load_fields(collection, id);
+  std::optional<Stamp> tombstone;
+  if (auto it = stored.find(kDeletedField); it != stored.end()) tombstone = it->second.stamp;
   std::optional<std::string> seen;
   if (auto it = fields.find(kDeletedField); it != fields.end() && it->second == Json(true)) {
     Json stamps = Json::object();
-    for (const auto& [name, field_stamp] : local_stamps(collection, id))
-      if (name != kDeletedField) stamps[name] = stamp_to_json(field_stamp);
+    for (const auto& [name, field] : stored)
+      if (name != kDeletedField) stamps[name] = stamp_to_json(field.stamp);
     seen = stamps.dump();
   }
 
-  // All pending rows of a record share its highest priority, so they leave in the order written.
+  // All pending writes of a record share its highest priority, so they leave in the order written.
   auto& top = db_.prepare("SELECT max(priority) FROM outbox WHERE collection=? AND id=?");
   top.bind(1, collection).bind(2, id);
   if (top.step() && !top.is_null(0) && top.int64(0) != priority) {
@@ -182,43 +189,23 @@ void Replica::write_local(const std::string& collection, const std::string& id,
     }
   }
 
+  // The clock ticks past every stamp this replica has seen, so a local write always wins here.
+  Json outgoing = Json::object();
   for (const auto& [field, value] : fields) {
-    const std::string text = value.dump();
-    const auto current = local_field(collection, id, field);
-    auto& last = db_.prepare(
-        "SELECT seq, hlc FROM outbox WHERE collection=? AND id=? AND field=? ORDER BY seq DESC LIMIT 1");
-    last.bind(1, collection).bind(2, id).bind(3, field);
-    const bool pending = last.step();
-    const int64_t pending_seq = pending ? last.int64(0) : 0;
-    const int64_t pending_hlc = pending ? last.int64(1) : 0;
-    // A pending write nothing has overwritten here since is simply replaced; one a pulled change
-    // beat stays queued, so the registry still records that conflict.
-    if (pending && current && current->stamp == Stamp{pending_hlc, replica_id_}) {
-      db_.prepare("UPDATE outbox SET value=?, hlc=?, at=?, seen=?, priority=? WHERE seq=?")
-          .bind(1, text)
-          .bind(2, stamp.hlc)
-          .bind(3, wall)
-          .bind(4, seen)
-          .bind(5, priority)
-          .bind(6, pending_seq)
-          .run();
-    } else {
-      auto& insert = db_.prepare(
-          "INSERT INTO outbox(collection, id, field, value, hlc, at, base_hlc, base_replica, deleted_base_hlc, "
-          "deleted_base_replica, seen, priority) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
-      insert.bind(1, collection).bind(2, id).bind(3, field).bind(4, text).bind(5, stamp.hlc).bind(6, wall);
-      if (current)
-        insert.bind(7, current->stamp.hlc).bind(8, current->stamp.replica);
-      else
-        insert.bind(7, nullptr).bind(8, nullptr);
-      if (tombstone)
-        insert.bind(9, tombstone->stamp.hlc).bind(10, tombstone->stamp.replica);
-      else
-        insert.bind(9, nullptr).bind(10, nullptr);
-      insert.bind(11, seen).bind(12, priority).run();
-    }
-    store_field(collection, id, field, text, stamp, wall);
+    auto current = stored.find(field);
+    outgoing[field] = Json::array({value, current == stored.end() ? Json() : stamp_to_json(current->second.stamp)});
+    stored[field] = StoredField{value.dump(), stamp, wall};
   }
+  save_fields(collection, id, stored);
+  auto& insert = db_.prepare(
+      "INSERT INTO outbox(collection, id, hlc, at, deleted_base_hlc, deleted_base_replica, seen, priority, fields) "
+      "VALUES(?,?,?,?,?,?,?,?,?)");
+  insert.bind(1, collection).bind(2, id).bind(3, stamp.hlc).bind(4, wall);
+  if (tombstone)
+    insert.bind(5, tombstone->hlc).bind(6, tombstone->replica);
+  else
+    insert.bind(5, nullptr).bind(6, nullptr);
+  insert.bind(7, seen).bind(8, priority).bind(9, outgoing.dump()).run();
 }
 
 Stamp Replica::put(const std::string& collection, const std::string& id, const Json& fields, int priority) {
@@ -234,7 +221,8 @@ Stamp Replica::put(const std::string& collection, const std::string& id, const J
     values.emplace(name, value);
   }
   db::Transaction tx(db_);
-  if (auto tombstone = local_field(collection, id, kDeletedField); tombstone && tombstone->value == "true")
+  const StoredFields stored = load_fields(collection, id);
+  if (auto tombstone = stored.find(kDeletedField); tombstone != stored.end() && tombstone->second.value == "true")
     values.emplace(kDeletedField, false);
   const Stamp stamp = next_stamp();
   write_local(collection, id, values, stamp, priority);
@@ -277,49 +265,21 @@ Stamp Replica::resolve(const std::string& conflict_id, const Json& value) {
 
 // --- Reads
 
-namespace {
-// Folds rows of (id, field, value, hlc, replica, at) into records, in row order.
-template <typename Emit>
-void fold_records(db::Statement& rows, const std::string& collection, Emit emit) {
-  std::optional<Record> current;
-  while (rows.step()) {
-    std::string id = rows.text(0);
-    if (current && current->id != id) {
-      emit(std::move(*current));
-      current.reset();
-    }
-    if (!current) current = Record{collection, std::move(id), false, {}, std::nullopt, 0};
-    FieldState state{parse_stored(rows.text(2)), Stamp{rows.int64(3), rows.text(4)}, rows.int64(5)};
-    current->updated_ms = std::max(current->updated_ms, state.wall_ms);
-    const std::string field = rows.text(1);
-    if (field == kDeletedField) {
-      current->deleted = state.value == Json(true);
-      current->tombstone = std::move(state);
-    } else {
-      current->fields.emplace(field, std::move(state));
-    }
-  }
-  if (current) emit(std::move(*current));
-}
-}  // namespace
-
 std::optional<Record> Replica::get(const std::string& collection, const std::string& id) {
-  auto& rows = db_.prepare(
-      "SELECT id, field, value, hlc, replica, at FROM fields WHERE collection=? AND id=? ORDER BY field");
-  rows.bind(1, collection).bind(2, id);
-  std::optional<Record> found;
-  fold_records(rows, collection, [&](Record&& record) { found = std::move(record); });
-  return found;
+  auto& select = db_.prepare("SELECT fields FROM records WHERE collection=? AND id=?");
+  select.bind(1, collection).bind(2, id);
+  if (!select.step()) return std::nullopt;
+  return record_from_row(collection, id, select.text(0));
 }
 
 std::vector<Record> Replica::list(const std::string& collection, bool include_deleted) {
-  auto& rows = db_.prepare(
-      "SELECT id, field, value, hlc, replica, at FROM fields WHERE collection=? ORDER BY id, field");
+  auto& rows = db_.prepare("SELECT id, fields FROM records WHERE collection=? ORDER BY id");
   rows.bind(1, collection);
   std::vector<Record> records;
-  fold_records(rows, collection, [&](Record&& record) {
+  while (rows.step()) {
+    Record record = record_from_row(collection, rows.text(0), rows.text(1));
     if (include_deleted || !record.deleted) records.push_back(std::move(record));
-  });
+  }
   return records;
 }
 
@@ -366,11 +326,11 @@ std::optional<Conflict> Replica::conflict(const std::string& conflict_id) {
 
 ReplicaStatus Replica::status() {
   ReplicaStatus status;
-  status.pending_changes = db_.query_int("SELECT count(*) FROM outbox");
+  status.pending_changes = db_.query_int(
+      "SELECT count(*) FROM (SELECT DISTINCT o.collection, o.id, f.key FROM outbox o, json_each(o.fields) f)");
   status.pending_records = db_.query_int("SELECT count(*) FROM (SELECT DISTINCT collection, id FROM outbox)");
   status.open_conflicts = db_.query_int(
-      "SELECT count(*) FROM fields c WHERE c.collection='_conflicts' AND c.field='field' AND NOT EXISTS "
-      "(SELECT 1 FROM fields r WHERE r.collection='_conflicts' AND r.id=c.id AND r.field='resolution')");
+      "SELECT count(*) FROM records WHERE collection='_conflicts' AND json_extract(fields, '$.resolution') IS NULL");
   status.cursor = meta_int("cursor", 0);
   if (auto at = meta("last_sync_ms")) status.last_sync_ms = std::stoll(*at);
   status.last_sync_result = meta("last_sync_result");
@@ -388,55 +348,88 @@ OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {
   batch.request.device_clock_ms = clock_.wall().now_ms();
 
   // Records leave whole: every pending write of a record goes in the same request (the
-  // registry's receipts count on it), in the order written. A record needs a second entry only
-  // when a field has two pending writes, or a different tombstone base.
+  // registry's receipts count on it), one entry per write, in the order written.
   std::set<std::pair<std::string, std::string>> taken;
   size_t bytes = 0;
   auto& order = db_.prepare("SELECT collection, id FROM outbox ORDER BY priority DESC, seq");
   auto& rows = db_.prepare(
-      "SELECT seq, field, value, hlc, at, base_hlc, base_replica, deleted_base_hlc, deleted_base_replica, seen, "
-      "priority FROM outbox WHERE collection=? AND id=? ORDER BY seq");
+      "SELECT seq, hlc, at, deleted_base_hlc, deleted_base_replica, seen, priority, fields FROM outbox "
+      "WHERE collection=? AND id=? ORDER BY seq");
   while (order.step()) {
     auto key = std::make_pair(order.text(0), order.text(1));
     if (taken.count(key)) continue;
     std::vector<RecordChange> entries;
-    std::vector<OutgoingBatch::Sent> sent;
+    std::vector<int64_t> row_seqs;
+    std::map<std::string, size_t> latest;  // field -> entry holding its newest pending write
     size_t size = 0;
     rows.reset();
     rows.bind(1, key.first).bind(2, key.second);
     while (rows.step()) {
-      const std::string field = rows.text(1);
-      const std::optional<Stamp> deleted_base = stamp_columns(rows, 7, 8);
-      if (entries.empty() || entries.back().fields.count(field) || entries.back().deleted_base != deleted_base) {
-        RecordChange fresh;
-        fresh.collection = key.first;
-        fresh.id = key.second;
-        fresh.priority = static_cast<int>(rows.int64(10));
-        fresh.deleted_base = deleted_base;
-        entries.push_back(std::move(fresh));
-      }
-      RecordChange& entry = entries.back();
-      if (!rows.is_null(9)) {
-        const Json seen = parse_stored(rows.text(9));
+      row_seqs.push_back(rows.int64(0));
+      RecordChange entry;
+      entry.collection = key.first;
+      entry.id = key.second;
+      entry.priority = static_cast<int>(rows.int64(6));
+      entry.deleted_base = stamp_columns(rows, 3, 4);
+      if (!rows.is_null(5)) {
+        const Json seen = parse_stored(rows.text(5));
         for (const auto& [name, stamp] : seen.items())
           if (auto parsed = stamp_from_json(stamp, "outbox seen")) entry.seen[name] = *parsed;
       }
-      const std::string value = rows.text(2);
-      size += value.size() + field.size() + 96;
-      FieldChange change{parse_stored(value), Stamp{rows.int64(3), replica_id_}, stamp_columns(rows, 5, 6),
-                         rows.int64(4)};
-      sent.push_back({rows.int64(0), key.first, key.second, field, change.stamp});
-      entry.fields.emplace(field, std::move(change));
+      const Stamp stamp{rows.int64(1), replica_id_};
+      const std::string fields_text = rows.text(7);
+      size += fields_text.size() + 96;
+      const Json fields = parse_stored(fields_text);
+      for (auto it = fields.begin(); it != fields.end(); ++it) {
+        FieldChange change{(*it)[0], stamp, stamp_from_json((*it)[1], "outbox base"), rows.int64(2)};
+        // A write over our own earlier pending write of the field replaces it: only the newer
+        // value travels, over the base the earlier one had. One a pulled change beat (its base
+        // is that change) stays, so the registry records the conflict.
+        if (auto earlier = latest.find(it.key()); earlier != latest.end()) {
+          auto& replaced = entries[earlier->second].fields;
+          if (change.base && *change.base == replaced.at(it.key()).stamp) {
+            change.base = replaced.at(it.key()).base;
+            replaced.erase(it.key());
+          }
+        }
+        latest[it.key()] = entries.size();
+        entry.fields.emplace(it.key(), std::move(change));
+      }
+      entries.push_back(std::move(entry));
     }
+    entries.erase(std::remove_if(entries.begin(), entries.end(), [](const RecordChange& e) { return e.fields.empty(); }),
+                  entries.end());
     if (!batch.request.changes.empty() &&
         (batch.request.changes.size() + entries.size() > max_records || bytes + size > soft_bytes))
       break;
     for (RecordChange& entry : entries) batch.request.changes.push_back(std::move(entry));
-    batch.sent.insert(batch.sent.end(), sent.begin(), sent.end());
+    batch.outbox_rows.insert(batch.outbox_rows.end(), row_seqs.begin(), row_seqs.end());
     bytes += size;
     taken.insert(std::move(key));
   }
   return batch;
+}
+
+void Replica::apply_clamp(const ClampedStamp& clamp) {
+  StoredFields stored = load_fields(clamp.collection, clamp.id);
+  if (auto it = stored.find(clamp.field);
+      it != stored.end() && it->second.stamp == Stamp{clamp.from, replica_id_}) {
+    it->second.stamp.hlc = clamp.to;
+    save_fields(clamp.collection, clamp.id, stored);
+  }
+  const Json from = stamp_to_json(Stamp{clamp.from, replica_id_});
+  auto& rows = db_.prepare("SELECT seq, fields FROM outbox WHERE collection=? AND id=?");
+  rows.bind(1, clamp.collection).bind(2, clamp.id);
+  std::vector<std::pair<int64_t, std::string>> rewritten;
+  while (rows.step()) {
+    Json fields = parse_stored(rows.text(1));
+    auto it = fields.find(clamp.field);
+    if (it == fields.end() || (*it)[1] != from) continue;
+    (*it)[1] = stamp_to_json(Stamp{clamp.to, replica_id_});
+    rewritten.emplace_back(rows.int64(0), fields.dump());
+  }
+  for (const auto& [seq, fields] : rewritten)
+    db_.prepare("UPDATE outbox SET fields=? WHERE seq=?").bind(1, fields).bind(2, seq).run();
 }
 
 void Replica::apply_response(const OutgoingBatch& batch, const SyncResponse& response) {
@@ -445,33 +438,22 @@ void Replica::apply_response(const OutgoingBatch& batch, const SyncResponse& res
                        std::to_string(batch.request.changes.size()) + " changes; nothing was applied");
 
   db::Transaction tx(db_);
-  // Stamps the registry pulled back from the future replace ours wherever they still stand.
-  std::map<std::tuple<std::string, std::string, std::string, int64_t>, int64_t> clamped;
-  for (const ClampedStamp& c : response.clamped) {
-    clamped[{c.collection, c.id, c.field, c.from}] = c.to;
-    db_.prepare("UPDATE fields SET hlc=? WHERE collection=? AND id=? AND field=? AND hlc=? AND replica=?")
-        .bind(1, c.to).bind(2, c.collection).bind(3, c.id).bind(4, c.field).bind(5, c.from).bind(6, replica_id_)
-        .run();
-    db_.prepare("UPDATE outbox SET base_hlc=? WHERE collection=? AND id=? AND field=? AND base_hlc=? AND base_replica=?")
-        .bind(1, c.to).bind(2, c.collection).bind(3, c.id).bind(4, c.field).bind(5, c.from).bind(6, replica_id_)
-        .run();
-  }
-  for (const OutgoingBatch::Sent& sent : batch.sent) {
-    db_.prepare("DELETE FROM outbox WHERE seq=? AND hlc=?").bind(1, sent.outbox_seq).bind(2, sent.stamp.hlc).run();
-    if (db_.changes() == 0) {
-      // Rewritten locally while the request was under way: what the registry now holds is
-      // what this later write overwrites.
-      auto it = clamped.find({sent.collection, sent.id, sent.field, sent.stamp.hlc});
-      const int64_t hlc = it != clamped.end() ? it->second : sent.stamp.hlc;
-      db_.prepare("UPDATE outbox SET base_hlc=?, base_replica=? WHERE seq=?")
-          .bind(1, hlc).bind(2, replica_id_).bind(3, sent.outbox_seq).run();
-    }
-  }
-  for (const PulledRecord& record : response.changes)
+  // Stamps the registry pulled back from the future replace ours wherever they still stand,
+  // including as the base of writes made here while the request was under way.
+  for (const ClampedStamp& clamp : response.clamped) apply_clamp(clamp);
+  for (const int64_t seq : batch.outbox_rows) db_.prepare("DELETE FROM outbox WHERE seq=?").bind(1, seq).run();
+  for (const PulledRecord& record : response.changes) {
+    StoredFields stored = load_fields(record.collection, record.id);
+    bool changed = false;
     for (const auto& [field, pulled] : record.fields) {
-      store_field(record.collection, record.id, field, pulled.value.dump(), pulled.stamp, pulled.wall_ms);
       clock_.observe(pulled.stamp.hlc);
+      auto it = stored.find(field);
+      if (it != stored.end() && !(pulled.stamp > it->second.stamp)) continue;  // last writer wins
+      stored[field] = StoredField{pulled.value.dump(), pulled.stamp, pulled.wall_ms};
+      changed = true;
     }
+    if (changed) save_fields(record.collection, record.id, stored);
+  }
   set_meta("cursor", std::to_string(response.cursor));
   set_meta("next_request_seq", std::to_string(batch.request.seq + 1));
   if (!response.collections.empty()) set_meta("collections", Json(response.collections).dump());

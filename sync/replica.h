@@ -12,6 +12,7 @@
 #include "platform/sqlite.h"
 #include "sync/protocol.h"
 #include "sync/stamp.h"
+#include "sync/stored_fields.h"
 
 namespace outpost::sync {
 
@@ -58,16 +59,11 @@ struct Conflict {
 // One batch of outgoing changes as sent; kept to match the acknowledgement against.
 struct OutgoingBatch {
   SyncRequest request;
-  struct Sent {
-    int64_t outbox_seq;
-    std::string collection, id, field;
-    Stamp stamp;
-  };
-  std::vector<Sent> sent;
+  std::vector<int64_t> outbox_rows;  // the local writes the request carries, acknowledged together
 };
 
 struct ReplicaStatus {
-  int64_t pending_changes = 0;  // outbox rows
+  int64_t pending_changes = 0;  // fields with writes in the outbox
   int64_t pending_records = 0;
   int64_t open_conflicts = 0;
   int64_t cursor = 0;
@@ -118,17 +114,14 @@ class Replica {
   void set_settings(const std::map<std::string, std::string>& values);
 
  private:
-  struct LocalField {
-    std::string value;
-    Stamp stamp;
-  };
-  std::optional<LocalField> local_field(const std::string& collection, const std::string& id, const std::string& field);
-  std::map<std::string, Stamp> local_stamps(const std::string& collection, const std::string& id);
-  // Writes fields locally and queues them in the outbox; the caller holds the transaction.
+  StoredFields load_fields(const std::string& collection, const std::string& id);
+  void save_fields(const std::string& collection, const std::string& id, const StoredFields& fields);
+  // Writes fields locally and queues them in the outbox as one write; the caller holds the
+  // transaction.
   void write_local(const std::string& collection, const std::string& id, const std::map<std::string, Json>& fields,
                    const Stamp& stamp, int priority);
-  void store_field(const std::string& collection, const std::string& id, const std::string& field,
-                   const std::string& value, const Stamp& stamp, int64_t wall_ms);
+  // Rewrites our stamp `from` to `to` on a field and on the outbox writes made over it.
+  void apply_clamp(const ClampedStamp& clamp);
   Stamp next_stamp();
   void save_clock();
   void set_meta(const std::string& key, const std::string& value);

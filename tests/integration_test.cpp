@@ -41,6 +41,7 @@
 #include "sync/curl_transport.h"
 #include "sync/protocol.h"
 #include "sync/replica.h"
+#include "sync/stored_fields.h"
 
 // Sets of ids print as such in failed checks.
 namespace doctest {
@@ -612,10 +613,11 @@ std::string describe(const std::set<ExpectedConflict>& conflicts) {
 // The rows a device's replica holds for one record: field -> version.
 std::map<std::string, Version> stored_fields(const Device& device, const std::string& record) {
   db::Database database(device.replica_path(), db::OpenMode::ReadOnly);
-  auto& rows = database.prepare("SELECT field, value, hlc, replica FROM fields WHERE collection=? AND id=?");
+  auto& rows = database.prepare("SELECT fields FROM records WHERE collection=? AND id=?");
   rows.bind(1, kCollection).bind(2, record);
   std::map<std::string, Version> fields;
-  while (rows.step()) fields[rows.text(0)] = Version{rows.text(1), sync::Stamp{rows.int64(2), rows.text(3)}};
+  if (rows.step())
+    for (auto& [name, field] : sync::decode_fields(rows.text(0))) fields[name] = Version{field.value, field.stamp};
   return fields;
 }
 

@@ -21,7 +21,8 @@ TEST_CASE("replica: put, get, list and delete are local and queued") {
   REQUIRE(record);
   CHECK(record->values() == Json{{"name", "Amina"}, {"members", 6}});
   CHECK(replica.list("submissions").size() == 2);
-  // The second write to `members` replaced the first in the outbox: nothing overwrote it here.
+  // Two writes to `members` are one pending change: nothing overwrote the first one here, so
+  // only the newer value will travel.
   CHECK(replica.status().pending_changes == 3);
 
   replica.remove("submissions", "s2");
