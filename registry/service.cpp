@@ -481,7 +481,7 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
   size_t bytes = 0;
   int64_t last_seq = cursor;
   response.more = false;
-  store_.changes_since({device.org_id, kPublicPartition}, cursor, [&](const ChangeRow& row) {
+  store_.changes_since({device.org_id, kPublicPartition}, cursor, device.replica, [&](const ChangeRow& row) {
     if (response.changes.size() >= request.limit || bytes > kSoftResponseBytes) {
       response.more = true;
       return false;
@@ -490,11 +490,10 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
     PulledRecord record{row.collection, row.id, {}};
     // Every field but the device's own: a record's row moves to the end of the feed with its
     // newest write and carries older fields along, which a batched pull may not have seen.
-    for (const auto& [name, data] : row.fields)
-      if (data.stamp.replica != device.replica) {
-        bytes += data.value.size() + name.size() + 64;
-        record.fields.emplace(name, PulledField{Json::parse(data.value), data.stamp, data.wall_ms});
-      }
+    sync::for_each_stored_field(row.fields, [&](const std::string& name, const Json& value, Stamp stamp, int64_t at) {
+      if (stamp.replica != device.replica) record.fields.emplace(name, PulledField{value, std::move(stamp), at});
+    });
+    bytes += row.fields.size();
     if (!record.fields.empty()) response.changes.push_back(std::move(record));
     return true;
   });

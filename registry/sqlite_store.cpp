@@ -25,10 +25,11 @@ CREATE TABLE IF NOT EXISTS invites(
 CREATE TABLE IF NOT EXISTS collections(name TEXT PRIMARY KEY) WITHOUT ROWID;
 -- One row per record: every field's value with the stamp of the write that set it, as
 -- {"field": [value, hlc, replica, wall_ms], ...}. The row's seq is the change number of its
--- newest write, so the change feed is a scan in seq (rowid) order.
+-- newest write, so the change feed is a scan in seq (rowid) order. sole_writer names the replica
+-- that wrote every field, if only one did: the feed skips a device's own records unread.
 CREATE TABLE IF NOT EXISTS records(
   seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, partition TEXT NOT NULL,
-  fields TEXT NOT NULL);
+  sole_writer TEXT NOT NULL, fields TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS records_by_key ON records(collection, id);
 CREATE INDEX IF NOT EXISTS records_by_partition_seq ON records(partition, seq);
 CREATE TABLE IF NOT EXISTS receipts(
@@ -250,14 +251,15 @@ StoredRecord SqliteStore::load_record(const std::string& collection, const std::
 void SqliteStore::write_record(const std::string& collection, const std::string& id, const std::string& partition,
                                const StoredFields& fields, int64_t seq) {
   db_.prepare(
-         "INSERT INTO records(seq, collection, id, partition, fields) VALUES(?,?,?,?,?) "
+         "INSERT INTO records(seq, collection, id, partition, sole_writer, fields) VALUES(?,?,?,?,?,?) "
          "ON CONFLICT(collection, id) DO UPDATE SET seq=excluded.seq, partition=excluded.partition, "
-         "fields=excluded.fields")
+         "sole_writer=excluded.sole_writer, fields=excluded.fields")
       .bind(1, seq)
       .bind(2, collection)
       .bind(3, id)
       .bind(4, partition)
-      .bind(5, sync::encode_fields(fields))
+      .bind(5, sync::sole_writer(fields))
+      .bind(6, sync::encode_fields(fields))
       .run();
 }
 
@@ -276,6 +278,7 @@ int64_t SqliteStore::next_seq() {
 }
 
 void SqliteStore::changes_since(const std::vector<std::string>& partitions, int64_t after,
+                                const std::string& exclude_replica,
                                 const std::function<bool(const ChangeRow&)>& visit) {
   // One index range scan per partition, merged here by seq: no sort of the whole tail.
   struct Cursor {
@@ -286,8 +289,9 @@ void SqliteStore::changes_since(const std::vector<std::string>& partitions, int6
   for (const std::string& partition : partitions) {
     Cursor cursor;
     cursor.statement = std::make_unique<db::Statement>(
-        db_.handle(), "SELECT seq, collection, id, fields FROM records WHERE partition=? AND seq>? ORDER BY seq");
-    cursor.statement->bind(1, partition).bind(2, after);
+        db_.handle(),
+        "SELECT seq, collection, id, fields FROM records WHERE partition=? AND seq>? AND sole_writer<>? ORDER BY seq");
+    cursor.statement->bind(1, partition).bind(2, after).bind(3, exclude_replica);
     cursor.has_row = cursor.statement->step();
     cursors.push_back(std::move(cursor));
   }
@@ -297,7 +301,7 @@ void SqliteStore::changes_since(const std::vector<std::string>& partitions, int6
       if (cursor.has_row && (!next || cursor.statement->int64(0) < next->statement->int64(0))) next = &cursor;
     if (!next) return;
     const db::Statement& row = *next->statement;
-    if (!visit(ChangeRow{row.text(1), row.text(2), row.int64(0), sync::decode_fields(row.text(3))})) return;
+    if (!visit(ChangeRow{row.text(1), row.text(2), row.int64(0), row.text(3)})) return;
     next->has_row = next->statement->step();
   }
 }

@@ -46,7 +46,7 @@ class SqliteStore final : public RegistryStore {
                     const StoredFields& fields, int64_t seq) override;
   int64_t next_seq() override;
   int64_t current_seq() override;
-  void changes_since(const std::vector<std::string>& partitions, int64_t after,
+  void changes_since(const std::vector<std::string>& partitions, int64_t after, const std::string& exclude_replica,
                      const std::function<bool(const ChangeRow&)>& visit) override;
 
   std::optional<Receipt> find_receipt(const std::string& device_id, const std::string& collection,

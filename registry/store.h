@@ -56,12 +56,12 @@ struct StoredRecord {
   StoredFields fields;
 };
 
-// A record as the change feed hands it out: every field, and the record's change number (that
-// of its newest write).
+// A record as the change feed hands it out: its change number (that of its newest write) and
+// its fields as stored (sync/stored_fields.h).
 struct ChangeRow {
   std::string collection, id;
   int64_t seq = 0;
-  StoredFields fields;
+  std::string fields;
 };
 
 struct Receipt {
@@ -114,10 +114,10 @@ class RegistryStore {
                             const StoredFields& fields, int64_t seq) = 0;
   virtual int64_t next_seq() = 0;
   virtual int64_t current_seq() = 0;
-  // Records of the given partitions changed after `after`, in seq order. `visit` returns false
-  // to stop.
+  // Records of the given partitions changed after `after`, in seq order, except those whose
+  // every field `exclude_replica` wrote. `visit` returns false to stop.
   virtual void changes_since(const std::vector<std::string>& partitions, int64_t after,
-                             const std::function<bool(const ChangeRow&)>& visit) = 0;
+                             const std::string& exclude_replica, const std::function<bool(const ChangeRow&)>& visit) = 0;
 
   // --- Receipts: which writes of a device were applied, so a replayed request changes nothing.
   // One per device, record and HLC: a device sends all pending writes of a record together.

@@ -41,19 +41,16 @@ Json parse_stored(const std::string& text) { return Json::parse(text); }
 // A record row as the reads hand it out, parsed once.
 Record record_from_row(const std::string& collection, const std::string& id, const std::string& fields_text) {
   Record record{collection, id, false, {}, std::nullopt, 0};
-  const Json fields = parse_stored(fields_text);
-  for (auto it = fields.begin(); it != fields.end(); ++it) {
-    const Json& row = *it;
-    FieldState state{row.at(0), Stamp{row.at(1).get<int64_t>(), row.at(2).get<std::string>()},
-                     row.at(3).get<int64_t>()};
+  for_each_stored_field(fields_text, [&](const std::string& name, const Json& value, Stamp stamp, int64_t wall_ms) {
+    FieldState state{value, std::move(stamp), wall_ms};
     record.updated_ms = std::max(record.updated_ms, state.wall_ms);
-    if (it.key() == kDeletedField) {
+    if (name == kDeletedField) {
       record.deleted = state.value == Json(true);
       record.tombstone = std::move(state);
     } else {
-      record.fields.emplace(it.key(), std::move(state));
+      record.fields.emplace(name, std::move(state));
     }
-  }
+  });
   return record;
 }
 

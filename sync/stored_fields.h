@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -20,7 +21,13 @@ struct StoredField {
 using StoredFields = std::map<std::string, StoredField>;
 
 std::string encode_fields(const StoredFields& fields);
-// Throws std::invalid_argument when `text` is not what encode_fields writes.
+// Both throw std::invalid_argument when `text` is not what encode_fields writes.
 StoredFields decode_fields(const std::string& text);
+// Calls visit(name, value, stamp, wall_ms) for each field, parsing `text` once: for readers
+// that want values as JSON rather than as text.
+void for_each_stored_field(const std::string& text,
+                           const std::function<void(const std::string&, const nlohmann::json&, Stamp, int64_t)>& visit);
+// The replica that wrote every field, or "" when there were several.
+std::string sole_writer(const StoredFields& fields);
 
 }  // namespace outpost::sync
