@@ -248,7 +248,8 @@ class Registry::Merge {
   void record_conflict(const std::string& collection, const std::string& id, const std::string& field,
                        const Side& kept, const Side& lost);
   std::string author(const std::string& replica);
-  // Whether this write of the device was applied by an earlier request; notes clamped stamps.
+  // Whether this write of the device was applied by an earlier request (a replay); answers
+  // again with the stamp it was clamped to, if it was.
   bool already_applied(const RecordChange& change, const std::string& field, int64_t hlc);
   int64_t clamp(int64_t hlc);
 
@@ -261,10 +262,10 @@ class Registry::Merge {
   int64_t change_seq_ = 0;
   std::map<int64_t, int64_t> clamped_;  // device hlc -> registry hlc, for this request
   using WriteKey = std::tuple<std::string, std::string, int64_t>;  // collection, id, device hlc
-  std::map<WriteKey, bool> receipts_;   // applied before this request?
+  std::map<WriteKey, int64_t> clamped_writes_;  // clamped in this request -> registry hlc
   std::map<std::pair<std::string, std::string>, StoredRecord> records_;
-  std::set<std::pair<std::string, std::string>> new_records_;  // unknown before this request
-  std::map<std::pair<std::string, std::string>, int64_t> changed_;  // record -> its newest seq
+  // Records to store, with their new change number (0: only their applied marks moved).
+  std::map<std::pair<std::string, std::string>, int64_t> changed_;
   std::unordered_map<std::string, std::string> authors_;
 };
 
@@ -278,29 +279,20 @@ int64_t Registry::Merge::clamp(int64_t hlc) {
 StoredRecord& Registry::Merge::record(const RecordChange& change) {
   const auto key = std::make_pair(change.collection, change.id);
   auto it = records_.find(key);
-  if (it == records_.end()) {
-    it = records_.emplace(key, store_.load_record(change.collection, change.id)).first;
-    if (!it->second.partition) new_records_.insert(key);
-  }
+  if (it == records_.end()) it = records_.emplace(key, store_.load_record(change.collection, change.id)).first;
   return it->second;
 }
 
 bool Registry::Merge::already_applied(const RecordChange& change, const std::string& field, int64_t hlc) {
-  const WriteKey key{change.collection, change.id, hlc};
-  auto it = receipts_.find(key);
-  if (it == receipts_.end()) {
-    // A record the registry had never seen cannot hold a write applied before.
-    std::optional<Receipt> receipt;
-    if (!new_records_.count({change.collection, change.id}))
-      receipt = store_.find_receipt(device_.id, change.collection, change.id, hlc);
-    it = receipts_.emplace(key, receipt.has_value()).first;
-    if (receipt && receipt->clamped_to) clamped_.emplace(hlc, *receipt->clamped_to);
-  }
-  if (it->second) {
-    if (auto c = clamped_.find(hlc); c != clamped_.end())
-      response_.clamped.push_back({change.collection, change.id, field, hlc, c->second});
-  }
-  return it->second;
+  const StoredRecord& stored = record(change);
+  auto mark = stored.applied.find(device_.replica);
+  if (mark == stored.applied.end() || hlc > mark->second) return false;
+  auto clamped = clamped_.find(hlc);
+  if (clamped == clamped_.end())
+    if (auto receipt = store_.find_receipt(device_.id, change.collection, change.id, hlc); receipt && receipt->clamped_to)
+      clamped = clamped_.emplace(hlc, *receipt->clamped_to).first;
+  if (clamped != clamped_.end()) response_.clamped.push_back({change.collection, change.id, field, hlc, clamped->second});
+  return true;
 }
 
 std::string Registry::Merge::author(const std::string& replica) {
@@ -340,15 +332,16 @@ void Registry::Merge::record_conflict(const std::string& collection, const std::
                        {"kept", side(kept)},        {"lost", side(lost)}, {"detected_at", now}};
   const Stamp stamp{clock_.tick(), kRegistryReplica};
   const int64_t seq = store_.next_seq();
-  StoredFields stored;
-  for (const auto& [name, value] : fields.items()) stored.emplace(name, StoredField{value.dump(), stamp, now});
-  store_.write_record(kConflictsCollection, conflict_id, device_.org_id, stored, seq);
+  StoredRecord conflict;
+  for (const auto& [name, value] : fields.items()) conflict.fields.emplace(name, StoredField{value.dump(), stamp, now});
+  store_.write_record(kConflictsCollection, conflict_id, device_.org_id, conflict, seq);
   ++response_.conflicts_created;
 }
 
 void Registry::Merge::apply(const RecordChange& change) {
   change_seq_ = 0;
-  StoredFields& current = record(change).fields;
+  StoredRecord& stored = record(change);
+  StoredFields& current = stored.fields;
   const bool is_conflict_record = change.collection == kConflictsCollection;
 
   // The tombstone first, so that a restore in this same change is seen by the edits with it.
@@ -365,8 +358,10 @@ void Registry::Merge::apply(const RecordChange& change) {
     if (already_applied(change, field, incoming.stamp.hlc)) continue;
     Stamp stamp = incoming.stamp;
     stamp.hlc = clamp(stamp.hlc);
-    if (stamp.hlc != incoming.stamp.hlc)
+    if (stamp.hlc != incoming.stamp.hlc) {
       response_.clamped.push_back({change.collection, change.id, field, incoming.stamp.hlc, stamp.hlc});
+      clamped_writes_[{change.collection, change.id, incoming.stamp.hlc}] = stamp.hlc;
+    }
     clock_.observe(stamp.hlc);
     StoredField data{incoming.value.dump(), stamp, incoming.wall_ms};
     if (field != kDeletedField && (!newest_edit || stamp > *newest_edit)) newest_edit = stamp;
@@ -393,6 +388,13 @@ void Registry::Merge::apply(const RecordChange& change) {
       if (field == kDeletedField && data.value == "true") deleted_here = true;
     }
   }
+  // The newest write taken from this device, so that a replay of this change is recognised.
+  int64_t newest = 0;
+  for (const auto& [field, incoming] : change.fields) newest = std::max(newest, incoming.stamp.hlc);
+  if (int64_t& mark = stored.applied[device_.replica]; newest > mark) {
+    mark = newest;
+    changed_.emplace(std::make_pair(change.collection, change.id), 0);
+  }
   if (is_conflict_record) return;
 
   // A delete and an edit that did not see each other: the record stays deleted, and the edit
@@ -418,15 +420,14 @@ void Registry::Merge::apply(const RecordChange& change) {
 }
 
 void Registry::Merge::finish() {
-  for (const auto& [key, seq] : changed_)
-    store_.write_record(key.first, key.second, device_.org_id, records_.at(key).fields, seq);
-  for (const auto& [key, applied] : receipts_)
-    if (!applied) {
-      const auto& [collection, id, hlc] = key;
-      auto clamped = clamped_.find(hlc);
-      store_.insert_receipt(device_.id, collection, id, hlc,
-                            {request_.seq, clamped == clamped_.end() ? std::nullopt : std::optional(clamped->second)});
-    }
+  for (const auto& [key, seq] : changed_) {
+    const StoredRecord& stored = records_.at(key);
+    store_.write_record(key.first, key.second, device_.org_id, stored, seq != 0 ? seq : stored.seq);
+  }
+  for (const auto& [key, to] : clamped_writes_) {
+    const auto& [collection, id, hlc] = key;
+    store_.insert_receipt(device_.id, collection, id, hlc, {request_.seq, to});
+  }
   store_.set_meta("hlc", std::to_string(clock_.last()));
 }
 

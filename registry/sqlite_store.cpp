@@ -27,9 +27,10 @@ CREATE TABLE IF NOT EXISTS collections(name TEXT PRIMARY KEY) WITHOUT ROWID;
 -- {"field": [value, hlc, replica, wall_ms], ...}. The row's seq is the change number of its
 -- newest write, so the change feed is a scan in seq (rowid) order. sole_writer names the replica
 -- that wrote every field, if only one did: the feed skips a device's own records unread.
+-- applied: {"replica": hlc} of the newest write applied from each device (store.h).
 CREATE TABLE IF NOT EXISTS records(
   seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, partition TEXT NOT NULL,
-  sole_writer TEXT NOT NULL, fields TEXT NOT NULL);
+  sole_writer TEXT NOT NULL, fields TEXT NOT NULL, applied TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS records_by_key ON records(collection, id);
 CREATE INDEX IF NOT EXISTS records_by_partition_seq ON records(partition, seq);
 CREATE TABLE IF NOT EXISTS receipts(
@@ -242,24 +243,26 @@ std::optional<std::string> SqliteStore::record_partition(const std::string& coll
 }
 
 StoredRecord SqliteStore::load_record(const std::string& collection, const std::string& id) {
-  auto& select = db_.prepare("SELECT partition, fields FROM records WHERE collection=? AND id=?");
+  auto& select = db_.prepare("SELECT partition, fields, applied, seq FROM records WHERE collection=? AND id=?");
   select.bind(1, collection).bind(2, id);
   if (!select.step()) return {};
-  return StoredRecord{select.text(0), sync::decode_fields(select.text(1))};
+  return StoredRecord{select.text(0), sync::decode_fields(select.text(1)),
+                      nlohmann::json::parse(select.text(2)).get<std::map<std::string, int64_t>>(), select.int64(3)};
 }
 
 void SqliteStore::write_record(const std::string& collection, const std::string& id, const std::string& partition,
-                               const StoredFields& fields, int64_t seq) {
+                               const StoredRecord& record, int64_t seq) {
   db_.prepare(
-         "INSERT INTO records(seq, collection, id, partition, sole_writer, fields) VALUES(?,?,?,?,?,?) "
+         "INSERT INTO records(seq, collection, id, partition, sole_writer, fields, applied) VALUES(?,?,?,?,?,?,?) "
          "ON CONFLICT(collection, id) DO UPDATE SET seq=excluded.seq, partition=excluded.partition, "
-         "sole_writer=excluded.sole_writer, fields=excluded.fields")
+         "sole_writer=excluded.sole_writer, fields=excluded.fields, applied=excluded.applied")
       .bind(1, seq)
       .bind(2, collection)
       .bind(3, id)
       .bind(4, partition)
-      .bind(5, sync::sole_writer(fields))
-      .bind(6, sync::encode_fields(fields))
+      .bind(5, sync::sole_writer(record.fields))
+      .bind(6, sync::encode_fields(record.fields))
+      .bind(7, nlohmann::json(record.applied).dump())
       .run();
 }
 

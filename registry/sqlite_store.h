@@ -43,7 +43,7 @@ class SqliteStore final : public RegistryStore {
   std::optional<std::string> record_partition(const std::string& collection, const std::string& id) override;
   StoredRecord load_record(const std::string& collection, const std::string& id) override;
   void write_record(const std::string& collection, const std::string& id, const std::string& partition,
-                    const StoredFields& fields, int64_t seq) override;
+                    const StoredRecord& record, int64_t seq) override;
   int64_t next_seq() override;
   int64_t current_seq() override;
   void changes_since(const std::vector<std::string>& partitions, int64_t after, const std::string& exclude_replica,

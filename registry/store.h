@@ -54,6 +54,11 @@ struct Invite {
 struct StoredRecord {
   std::optional<std::string> partition;  // none: the registry has never seen this record
   StoredFields fields;
+  // The newest write (device HLC) of each replica the registry has applied to this record: a
+  // device sends its writes of a record in order and all together, so anything at or below is
+  // a replay.
+  std::map<std::string, int64_t> applied;
+  int64_t seq = 0;  // change number of its newest write
 };
 
 // A record as the change feed hands it out: its change number (that of its newest write) and
@@ -109,9 +114,9 @@ class RegistryStore {
   // --- Records
   virtual std::optional<std::string> record_partition(const std::string& collection, const std::string& id) = 0;
   virtual StoredRecord load_record(const std::string& collection, const std::string& id) = 0;
-  // Stores the whole record as changed by write number `seq` (its newest field's seq).
+  // Stores the whole record (its fields and applied marks) under change number `seq`.
   virtual void write_record(const std::string& collection, const std::string& id, const std::string& partition,
-                            const StoredFields& fields, int64_t seq) = 0;
+                            const StoredRecord& record, int64_t seq) = 0;
   virtual int64_t next_seq() = 0;
   virtual int64_t current_seq() = 0;
   // Records of the given partitions changed after `after`, in seq order, except those whose
@@ -119,8 +124,8 @@ class RegistryStore {
   virtual void changes_since(const std::vector<std::string>& partitions, int64_t after,
                              const std::string& exclude_replica, const std::function<bool(const ChangeRow&)>& visit) = 0;
 
-  // --- Receipts: which writes of a device were applied, so a replayed request changes nothing.
-  // One per device, record and HLC: a device sends all pending writes of a record together.
+  // --- Receipts of the writes the registry clamped, so that a replayed request gets the same
+  // clamped stamps back. One per device, record and HLC; kept until the device's next request.
   virtual std::optional<Receipt> find_receipt(const std::string& device_id, const std::string& collection,
                                               const std::string& id, int64_t hlc) = 0;
   virtual void insert_receipt(const std::string& device_id, const std::string& collection, const std::string& id,
