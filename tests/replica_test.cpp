@@ -224,6 +224,22 @@ TEST_CASE("sync: a device clock far in the future is clamped to the registry's a
   CHECK(fast.replica->conflicts().empty());
 }
 
+TEST_CASE("sync: a clamped write whose answer was lost gets the same clamped stamp on the retry") {
+  World world;
+  auto& fast = world.add_device(3LL * 24 * 3600 * 1000);
+  auto& normal = world.add_device();
+  fast.replica->put("notes", "n", {{"text", "from the future"}});
+  int call = 0;
+  fast.transport->faults = [&] { return ++call == 1 ? Fault::LoseAnswer : Fault::None; };
+  CHECK(fast.sync().retries == 1);
+  const auto stored = fast.replica->get("notes", "n")->fields.at("text").stamp.hlc;
+  CHECK(sync::hlc_millis(stored) <= World::kStart + sync::kMaxClockLeadMs);
+  normal.sync();
+  CHECK(normal.replica->get("notes", "n")->fields.at("text").stamp.hlc == stored);
+  CHECK(snapshot(fast.replica->database()) == snapshot(normal.replica->database()));
+  CHECK(fast.replica->conflicts().empty());
+}
+
 TEST_CASE("sync: more than one batch resumes from the last committed batch after a failure") {
   World world;
   auto& a = world.add_device();
