@@ -15,10 +15,11 @@ const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 -- Every record, its fields as {"field": [value, hlc, replica, wall_ms], ...} (sync/stored_fields.h).
 -- Deleting a record writes its _deleted field; the other fields stay, so a concurrent edit can
--- be restored.
+-- be restored. Rows are appended in rowid order and found through a small index, rather than
+-- kept in random-UUID order, so a sync batch dirties few pages.
 CREATE TABLE IF NOT EXISTS records(
-  collection TEXT NOT NULL, id TEXT NOT NULL, fields TEXT NOT NULL,
-  PRIMARY KEY(collection, id)) WITHOUT ROWID;
+  row INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, fields TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS records_by_key ON records(collection, id);
 -- Local writes the registry has not acknowledged, one row per user action on a record: its
 -- stamp, and each field as [value, base], base being the stamp the write overwrote here.
 -- deleted_base is the record's tombstone stamp at the time; seen, for a delete, every field's.
