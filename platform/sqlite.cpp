@@ -123,10 +123,13 @@ Database::Database(const std::string& path, OpenMode mode) : path_(path) {
     if (mode != OpenMode::ReadOnly) {
       exec("PRAGMA journal_mode=WAL");
       exec("PRAGMA synchronous=NORMAL");
+      // Checkpoint every 32 MiB of log rather than every 4 MiB: a sync's pages are rewritten
+      // batch after batch, and fewer, larger checkpoints copy each of them back once.
+      exec("PRAGMA wal_autocheckpoint=8000");
     }
     exec("PRAGMA foreign_keys=ON");
     // Reads straight from the mapped file instead of copying every page through read(), and a
-    // page cache that holds a sync batch's working set: both cut the CPU of a sync by half.
+    // page cache that holds a sync batch's working set.
     exec("PRAGMA mmap_size=268435456");
     exec("PRAGMA cache_size=-16384");
     // Fail now, with a clear message, if the file is not a database at all.
