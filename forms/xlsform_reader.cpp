@@ -736,7 +736,7 @@ class FormBuilder {
     question.name = std::string(name);
 
     for (const ColumnRule& rule : column_rules()) {
-      if (!rule.applies(question.type) && survey_.has_text(row, rule.field)) {
+      if (!rule.applies(question.type) && says_something(row, rule.field)) {
         fail(where(rule.field), std::string(rule.field) + " applies only to " + std::string(rule.applies_to) + ", not to " +
                                     std::string(type_name(question.type)));
       }
@@ -819,7 +819,7 @@ class FormBuilder {
                       " (row " + std::to_string(open_.back().row) + "), which must end first");
     }
     for (const ColumnRule& rule : column_rules()) {
-      if (survey_.has_text(row, rule.field)) {
+      if (says_something(row, rule.field)) {
         fail(survey_.location(row.number, rule.field), std::string(rule.field) + " does not apply to an " +
                                                            std::string(spelling.keyword) + " row; put it on row " +
                                                            std::to_string(open_.back().row));
@@ -842,6 +842,13 @@ class FormBuilder {
       fail(survey_.location(row.number, "label"), "the " + std::string(type_name(question.type)) + " " +
                                                       in_quotes(question.name) + " needs a label");
     }
+  }
+
+  // Whether a rule column holds anything that would take effect: Kobo writes "false" in the
+  // required column of every row, metadata and end_group rows included.
+  bool says_something(const SheetRow& row, std::string_view field) const {
+    if (!survey_.has_text(row, field)) return false;
+    return !((field == "required" || field == "read_only") && yes_or_no(survey_.cell(row, field)) == false);
   }
 
   Condition condition(const SheetRow& row, std::string_view field) {

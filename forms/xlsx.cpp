@@ -23,7 +23,7 @@ namespace {
 // the per-part and total limits, counted while inflating: the sizes in the archive can lie.
 class ZipArchive {
  public:
-  ZipArchive(std::string_view bytes, const std::string& file) : file_(file) {
+  ZipArchive(std::string_view bytes, const std::string& file, const XlsxLimits& limits) : file_(file), limits_(limits) {
     zip_error_t error;
     zip_error_init(&error);
     zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
@@ -55,12 +55,12 @@ class ZipArchive {
       if (count < 0) invalid(file_, part + ": " + zip_file_strerror(entry.get()));
       if (count == 0) break;
       const auto bytes = static_cast<size_t>(count);
-      if (content.size() + bytes > kMaxXlsxPartBytes) {
-        throw FormError(file_, {}, "has a part (" + part + ") that expands past " + mebibytes(kMaxXlsxPartBytes) +
+      if (content.size() + bytes > limits_.part_bytes) {
+        throw FormError(file_, {}, "has a part (" + part + ") that expands past " + mebibytes(limits_.part_bytes) +
                                        ", too large for a form");
       }
-      if (total_read_ + bytes > kMaxXlsxTotalBytes) {
-        throw FormError(file_, {}, "expands past " + mebibytes(kMaxXlsxTotalBytes) + ", too large for a form");
+      if (total_read_ + bytes > limits_.total_bytes) {
+        throw FormError(file_, {}, "expands past " + mebibytes(limits_.total_bytes) + ", too large for a form");
       }
       content.append(buffer, bytes);
       total_read_ += bytes;
@@ -72,6 +72,7 @@ class ZipArchive {
   static std::string mebibytes(size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
   const std::string& file_;
+  const XlsxLimits limits_;
   zip_t* archive_ = nullptr;
   size_t total_read_ = 0;
 };
@@ -326,8 +327,9 @@ class WorksheetReader {
 
 // --- The workbook
 
-Workbook read_xlsx(std::string_view bytes, const std::string& file, const std::vector<std::string>& wanted) {
-  ZipArchive zip(bytes, file);
+Workbook read_xlsx(std::string_view bytes, const std::string& file, const std::vector<std::string>& wanted,
+                   const XlsxLimits& limits) {
+  ZipArchive zip(bytes, file, limits);
   const std::string workbook_part =
       find_relationship(read_relationships(zip, "", file), "officeDocument", "xl/workbook.xml");
   std::optional<std::string> workbook_content = zip.read(workbook_part);
