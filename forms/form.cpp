@@ -115,9 +115,9 @@ std::vector<const ExpressionCell*> Form::expressions() const {
     if (cell) cells.push_back(&*cell);
   };
   for (const Question& question : questions_) {
-    for (const auto* cell : {&question.required.expression, &question.read_only.expression, &question.relevant,
-                             &question.constraint, &question.calculation, &question.choice_filter,
-                             &question.repeat_count}) {
+    for (const auto* cell :
+         {&question.required.expression, &question.read_only.expression, &question.relevant, &question.constraint,
+          &question.calculation, &question.choice_filter, &question.repeat_count}) {
       add(*cell);
     }
   }

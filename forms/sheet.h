@@ -79,7 +79,7 @@ class SheetBuilder {
 };
 
 struct Workbook {
-  std::string source;  // the file or directory it came from, for messages and the fallback form id
+  std::string source;                    // the file or directory it came from, for messages and the fallback form id
   std::vector<Sheet> sheets;             // the sheets that were read
   std::vector<std::string> sheet_names;  // every sheet the workbook has, read or not
 

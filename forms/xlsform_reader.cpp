@@ -21,7 +21,8 @@ char32_t next_code_point(std::string_view text, size_t& at) {
   if (lead < 0x80) return lead;
   const size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
   char32_t code = lead & (0x7F >> length);
-  for (size_t i = 1; i < length && at < text.size(); ++i) code = (code << 6) | (static_cast<unsigned char>(text[at++]) & 0x3F);
+  for (size_t i = 1; i < length && at < text.size(); ++i)
+    code = (code << 6) | (static_cast<unsigned char>(text[at++]) & 0x3F);
   return code;
 }
 
@@ -65,7 +66,8 @@ std::string form_id_from_file_name(const std::string& source) {
   std::filesystem::path path(source);
   if (!path.has_filename()) path = path.parent_path();
   std::string id = std::filesystem::is_directory(path) ? path.filename().string() : path.stem().string();
-  std::replace_if(id.begin(), id.end(), [](char c) { return !is_form_id_char(c); }, '_');
+  std::replace_if(
+      id.begin(), id.end(), [](char c) { return !is_form_id_char(c); }, '_');
   id = id.substr(0, kMaxFormIdLength);
   return is_form_id(id) ? id : "form";
 }
@@ -121,8 +123,8 @@ std::string in_quotes(std::string_view text) { return "\"" + std::string(text) +
 // --- Question types
 
 struct TypeSpelling {
-  std::string_view keyword;  // lower-cased, "begin group" already joined to "begin_group"
-  std::string_view shown;    // as the XLSForm documentation writes it
+  std::string_view keyword;          // lower-cased, "begin group" already joined to "begin_group"
+  std::string_view shown;            // as the XLSForm documentation writes it
   std::optional<QuestionType> type;  // none for end_group and end_repeat
   QuestionType closes = QuestionType::Group;
 };
@@ -158,11 +160,28 @@ const std::vector<TypeSpelling>& type_spellings() {
 
 // XLSForm types other tools know and Outpost does not.
 const std::set<std::string, std::less<>>& unsupported_types() {
-  static const std::set<std::string, std::less<>> types{
-      "range",    "barcode",     "geotrace",     "geoshape",     "audio",          "video",
-      "rank",     "hidden",      "username",     "email",        "phonenumber",    "simserial",
-      "audit",    "subscriberid", "start-geopoint", "background-audio", "background-geopoint", "xml-external",
-      "csv-external", "osm",     "begin_loop",   "end_loop"};
+  static const std::set<std::string, std::less<>> types{"range",
+                                                        "barcode",
+                                                        "geotrace",
+                                                        "geoshape",
+                                                        "audio",
+                                                        "video",
+                                                        "rank",
+                                                        "hidden",
+                                                        "username",
+                                                        "email",
+                                                        "phonenumber",
+                                                        "simserial",
+                                                        "audit",
+                                                        "subscriberid",
+                                                        "start-geopoint",
+                                                        "background-audio",
+                                                        "background-geopoint",
+                                                        "xml-external",
+                                                        "csv-external",
+                                                        "osm",
+                                                        "begin_loop",
+                                                        "end_loop"};
   return types;
 }
 
@@ -310,8 +329,9 @@ class Table {
     for (const auto& [column, header] : head->cells) {
       const size_t separator = header.find("::");
       const std::string base = to_lower_ascii(trim(std::string_view(header).substr(0, separator)));
-      const std::string language =
-          separator == std::string::npos ? std::string() : std::string(trim(std::string_view(header).substr(separator + 2)));
+      const std::string language = separator == std::string::npos
+                                       ? std::string()
+                                       : std::string(trim(std::string_view(header).substr(separator + 2)));
       const auto spec = std::find_if(fields.begin(), fields.end(),
                                      [&](const FieldSpec& field) { return base == field.name || base == field.alias; });
       if (spec == fields.end()) {
@@ -458,8 +478,14 @@ const std::vector<FieldSpec>& choices_fields() {
 
 const std::vector<FieldSpec>& settings_fields() {
   static const std::vector<FieldSpec> fields{
-      {"form_id", false, "id_string"}, {"version"}, {"form_title"},     {"default_language"},
-      {"instance_name"},               {"priority"}, {"public_key"},    {"submission_url"},
+      {"form_id", false, "id_string"},
+      {"version"},
+      {"form_title"},
+      {"default_language"},
+      {"instance_name"},
+      {"priority"},
+      {"public_key"},
+      {"submission_url"},
   };
   return fields;
 }
@@ -492,8 +518,7 @@ const std::vector<ColumnRule>& column_rules() {
       {"constraint", is_input, "questions that take an answer"},
       {"relevant", [](QuestionType t) { return !is_metadata(t); }, "questions, groups and repeats"},
       {"calculation", [](QuestionType t) { return !is_container(t) && !is_metadata(t); }, "questions"},
-      {"default",
-       [](QuestionType t) { return is_input(t) && t != QuestionType::Image && t != QuestionType::File; },
+      {"default", [](QuestionType t) { return is_input(t) && t != QuestionType::Image && t != QuestionType::File; },
        "questions that take a typed answer"},
       {"choice_filter", is_select, "select_one and select_multiple"},
       {"repeat_count", [](QuestionType t) { return t == QuestionType::Repeat; }, "begin_repeat"},
@@ -621,7 +646,8 @@ class FormBuilder {
     if (settings_.form_id.empty()) {
       settings_.form_id = form_id_from_file_name(file_);
     } else if (!is_form_id(settings_.form_id)) {
-      fail(where("form_id"), "form_id " + in_quotes(settings_.form_id) + " must be 1-64 letters, digits, '_', '-' or '.'");
+      fail(where("form_id"),
+           "form_id " + in_quotes(settings_.form_id) + " must be 1-64 letters, digits, '_', '-' or '.'");
     }
     settings_.version = std::string(settings_table_.cell(row, "version"));
     settings_.form_title = std::string(settings_table_.cell(row, "form_title"));
@@ -653,27 +679,33 @@ class FormBuilder {
     if (rows.empty()) return;
     for (std::string_view field : {"list_name", "name"}) {
       if (!choices_.has(field)) {
-        fail(choices_.sheet().location(choices_.header_row()), "the choices sheet has no " + std::string(field) + " column");
+        fail(choices_.sheet().location(choices_.header_row()),
+             "the choices sheet has no " + std::string(field) + " column");
       }
     }
     for (const SheetRow* row : rows) {
       const std::string list_name(choices_.cell(*row, "list_name"));
       const std::string name(choices_.cell(*row, "name"));
       if (list_name.empty() && name.empty()) {
-        if (choices_.has_text(*row, "label")) fail(choices_.location(row->number, "list_name"), "the choice has no list_name");
+        if (choices_.has_text(*row, "label"))
+          fail(choices_.location(row->number, "list_name"), "the choice has no list_name");
         continue;  // a row of notes to authors
       }
-      if (list_name.empty()) fail(choices_.location(row->number, "list_name"), "the choice " + in_quotes(name) + " has no list_name");
-      if (name.empty()) fail(choices_.location(row->number, "name"), "a choice of list " + in_quotes(list_name) + " needs a name");
+      if (list_name.empty())
+        fail(choices_.location(row->number, "list_name"), "the choice " + in_quotes(name) + " has no list_name");
+      if (name.empty())
+        fail(choices_.location(row->number, "name"), "a choice of list " + in_quotes(list_name) + " needs a name");
       ChoiceList& list = choice_lists_[list_name];
       list.name = list_name;
       if (const Choice* existing = list.find(name)) {
         fail(choices_.location(row->number, "name"), "the choice " + in_quotes(name) + " is already in list " +
-                                                         in_quotes(list_name) + " (row " + std::to_string(existing->row) + ")");
+                                                         in_quotes(list_name) + " (row " +
+                                                         std::to_string(existing->row) + ")");
       }
       Choice choice{name, choices_.translations(*row, "label", plain_language_), {}, row->number};
       for (size_t column : choices_.other_columns()) {
-        if (auto cell = row->cells.find(column); cell != row->cells.end()) choice.columns[choices_.header(column)] = cell->second;
+        if (auto cell = row->cells.find(column); cell != row->cells.end())
+          choice.columns[choices_.header(column)] = cell->second;
       }
       list.choices.push_back(std::move(choice));
     }
@@ -684,7 +716,8 @@ class FormBuilder {
   void read_survey() {
     for (std::string_view field : {"type", "name"}) {
       if (!survey_.has(field)) {
-        fail(survey_sheet_->location(survey_.header_row()), "the survey sheet has no " + std::string(field) + " column");
+        fail(survey_sheet_->location(survey_.header_row()),
+             "the survey sheet has no " + std::string(field) + " column");
       }
     }
     const std::vector<const SheetRow*> rows = survey_.data_rows();
@@ -727,18 +760,20 @@ class FormBuilder {
     question.list_name = list_name;
     if (name.empty()) fail(where("name"), "a " + std::string(type_name(question.type)) + " needs a name");
     if (!is_xml_name(name)) {
-      fail(where("name"), in_quotes(name) + " is not a valid name: start with a letter or '_', then use letters, digits, "
-                                         "'_', '-' or '.'");
+      fail(where("name"), in_quotes(name) +
+                              " is not a valid name: start with a letter or '_', then use letters, digits, "
+                              "'_', '-' or '.'");
     }
     if (auto existing = name_rows_.find(name); existing != name_rows_.end()) {
-      fail(where("name"), "the name " + in_quotes(name) + " is already used on row " + std::to_string(existing->second));
+      fail(where("name"),
+           "the name " + in_quotes(name) + " is already used on row " + std::to_string(existing->second));
     }
     question.name = std::string(name);
 
     for (const ColumnRule& rule : column_rules()) {
       if (!rule.applies(question.type) && says_something(row, rule.field)) {
-        fail(where(rule.field), std::string(rule.field) + " applies only to " + std::string(rule.applies_to) + ", not to " +
-                                    std::string(type_name(question.type)));
+        fail(where(rule.field), std::string(rule.field) + " applies only to " + std::string(rule.applies_to) +
+                                    ", not to " + std::string(type_name(question.type)));
       }
     }
 
@@ -776,7 +811,8 @@ class FormBuilder {
     if ((keyword == "begin" || keyword == "end") && words.size() > 1) keyword += "_" + to_lower_ascii(words[next++]);
 
     const auto& spellings = type_spellings();
-    const auto spelling = std::find_if(spellings.begin(), spellings.end(), [&](const TypeSpelling& s) { return s.keyword == keyword; });
+    const auto spelling =
+        std::find_if(spellings.begin(), spellings.end(), [&](const TypeSpelling& s) { return s.keyword == keyword; });
     if (spelling == spellings.end()) {
       std::vector<std::string> shown;
       for (const TypeSpelling& s : spellings) {
@@ -787,20 +823,25 @@ class FormBuilder {
                         keyword.substr(0, keyword.size() - std::string_view("_from_file").size()));
       }
       if (unsupported_types().count(keyword) != 0) {
-        fail(where, in_quotes(words.front()) + " is an XLSForm type Outpost does not support (supported: " + join(shown, ", ") + ")");
+        fail(where, in_quotes(words.front()) +
+                        " is an XLSForm type Outpost does not support (supported: " + join(shown, ", ") + ")");
       }
       std::vector<std::string> keywords;
       for (const TypeSpelling& s : spellings) keywords.emplace_back(s.keyword);
       const std::string hint = did_you_mean(keyword, keywords);
-      fail(where, "unknown type " + in_quotes(text) + (hint.empty() ? " (supported: " + join(shown, ", ") + ")" : hint));
+      fail(where,
+           "unknown type " + in_quotes(text) + (hint.empty() ? " (supported: " + join(shown, ", ") + ")" : hint));
     }
 
     std::string list_name;
     if (spelling->type && is_select(*spelling->type)) {
-      if (next >= words.size()) fail(where, std::string(spelling->keyword) + " needs a list name: " + std::string(spelling->shown));
+      if (next >= words.size())
+        fail(where, std::string(spelling->keyword) + " needs a list name: " + std::string(spelling->shown));
       list_name = words[next++];
       if (next < words.size() && to_lower_ascii(words[next]) == "or_other") {
-        fail(where, "or_other is not supported: add an \"other\" choice to the list and a text question shown when it is selected");
+        fail(where,
+             "or_other is not supported: add an \"other\" choice to the list and a text question shown when it is "
+             "selected");
       }
     }
     if (next < words.size()) {
@@ -815,8 +856,8 @@ class FormBuilder {
     if (open_.empty()) fail(where, std::string(spelling.keyword) + " has no " + begin + " before it");
     const Question& open = questions_[open_.back().index];
     if (open.type != spelling.closes) {
-      fail(where, std::string(spelling.keyword) + " cannot close " + std::string(type_name(open.type)) + " " + in_quotes(open.name) +
-                      " (row " + std::to_string(open_.back().row) + "), which must end first");
+      fail(where, std::string(spelling.keyword) + " cannot close " + std::string(type_name(open.type)) + " " +
+                      in_quotes(open.name) + " (row " + std::to_string(open_.back().row) + "), which must end first");
     }
     for (const ColumnRule& rule : column_rules()) {
       if (says_something(row, rule.field)) {
@@ -830,17 +871,16 @@ class FormBuilder {
 
   void read_texts(const SheetRow& row, Question& question) {
     for (std::string_view field : {"label", "hint", "required_message", "constraint_message"}) {
-      survey_.for_each_cell(row, field, [&](const CellLocation& location, std::string_view text) {
-        collect_references(location, text);
-      });
+      survey_.for_each_cell(
+          row, field, [&](const CellLocation& location, std::string_view text) { collect_references(location, text); });
     }
     question.label = survey_.translations(row, "label", plain_language_);
     question.hint = survey_.translations(row, "hint", plain_language_);
     question.required_message = survey_.translations(row, "required_message", plain_language_);
     question.constraint_message = survey_.translations(row, "constraint_message", plain_language_);
     if (needs_label(question.type) && question.label.empty() && question.hint.empty()) {
-      fail(survey_.location(row.number, "label"), "the " + std::string(type_name(question.type)) + " " +
-                                                      in_quotes(question.name) + " needs a label");
+      fail(survey_.location(row.number, "label"),
+           "the " + std::string(type_name(question.type)) + " " + in_quotes(question.name) + " needs a label");
     }
   }
 
@@ -865,7 +905,8 @@ class FormBuilder {
   void check_choice_list(const Question& question, const CellLocation& where) const {
     const auto list = choice_lists_.find(question.list_name);
     if (list == choice_lists_.end()) {
-      if (!has_choices_sheet_) fail(where, "the list " + in_quotes(question.list_name) + " needs a choices sheet, and there is none");
+      if (!has_choices_sheet_)
+        fail(where, "the list " + in_quotes(question.list_name) + " needs a choices sheet, and there is none");
       std::vector<std::string> names;
       for (const auto& [name, unused] : choice_lists_) names.push_back(name);
       fail(where, "the list " + in_quotes(question.list_name) + " is not in the choices sheet" +
@@ -874,8 +915,10 @@ class FormBuilder {
     if (question.type != QuestionType::SelectMultiple) return;
     for (const Choice& choice : list->second.choices) {
       if (choice.name.find_first_of(" \t") != std::string::npos) {
-        fail(choices_.location(choice.row, "name"), "the choice " + in_quotes(choice.name) + " has a space in its name, and "
-                                                    "select_multiple " + in_quotes(question.name) + " separates answers with spaces");
+        fail(choices_.location(choice.row, "name"), "the choice " + in_quotes(choice.name) +
+                                                        " has a space in its name, and "
+                                                        "select_multiple " +
+                                                        in_quotes(question.name) + " separates answers with spaces");
       }
     }
   }
@@ -883,7 +926,8 @@ class FormBuilder {
   void check_default(const Question& question, const CellLocation& where) const {
     const std::string& value = question.default_value;
     if (value.empty()) return;
-    if (value.find("${") != std::string::npos) fail(where, "a default is a fixed value; use a calculation for a computed one");
+    if (value.find("${") != std::string::npos)
+      fail(where, "a default is a fixed value; use a calculation for a computed one");
     const auto must_be = [&](bool ok, std::string_view what) {
       if (!ok) fail(where, "the default " + in_quotes(value) + " is not " + std::string(what));
     };
@@ -916,7 +960,8 @@ class FormBuilder {
     for (const auto& [name, row] : name_rows_) names.push_back(name);
     for (const Reference& reference : references_) {
       if (name_rows_.count(reference.name) == 0) {
-        fail(reference.location, "${" + reference.name + "} does not name a question" + did_you_mean(reference.name, names));
+        fail(reference.location,
+             "${" + reference.name + "} does not name a question" + did_you_mean(reference.name, names));
       }
     }
   }
@@ -931,7 +976,8 @@ class FormBuilder {
       std::rotate(keys.begin(), found, found + 1);
     } else if (!wanted.empty() && !keys.empty()) {
       fail(settings_table_.location(settings_row_, "default_language"),
-           "no text is written in the default_language " + in_quotes(wanted) + " (the form's languages: " + join(keys, ", ") + ")");
+           "no text is written in the default_language " + in_quotes(wanted) +
+               " (the form's languages: " + join(keys, ", ") + ")");
     }
     std::vector<Language> languages;
     for (const std::string& key : keys) languages.push_back(describe_language(key));

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <memory>
 #include <optional>
-
 #include <pugixml.hpp>
 
 namespace outpost::forms {
@@ -56,8 +55,9 @@ class ZipArchive {
       if (count == 0) break;
       const auto bytes = static_cast<size_t>(count);
       if (content.size() + bytes > limits_.part_bytes) {
-        throw FormError(file_, {}, "has a part (" + part + ") that expands past " + mebibytes(limits_.part_bytes) +
-                                       ", too large for a form");
+        throw FormError(
+            file_, {},
+            "has a part (" + part + ") that expands past " + mebibytes(limits_.part_bytes) + ", too large for a form");
       }
       if (total_read_ + bytes > limits_.total_bytes) {
         throw FormError(file_, {}, "expands past " + mebibytes(limits_.total_bytes) + ", too large for a form");
@@ -114,8 +114,8 @@ class XmlPart {
   // Keeps whitespace-only text when it is an element's only content: in rich text,
   // <r><t xml:space="preserve"> </t></r> is the space between two words.
   XmlPart(std::string content, const std::string& part, const std::string& file) : content_(std::move(content)) {
-    const pugi::xml_parse_result result =
-        document_.load_buffer_inplace(content_.data(), content_.size(), pugi::parse_default | pugi::parse_ws_pcdata_single);
+    const pugi::xml_parse_result result = document_.load_buffer_inplace(
+        content_.data(), content_.size(), pugi::parse_default | pugi::parse_ws_pcdata_single);
     if (!result) invalid(file, part + ": " + result.description() + " at byte " + std::to_string(result.offset));
   }
   pugi::xml_node root() const { return document_.document_element(); }
@@ -158,7 +158,8 @@ struct Relationship {
 };
 
 // The relationships of `part`, by id, with targets resolved to part names.
-std::map<std::string, Relationship> read_relationships(ZipArchive& zip, const std::string& part, const std::string& file) {
+std::map<std::string, Relationship> read_relationships(ZipArchive& zip, const std::string& part,
+                                                       const std::string& file) {
   const std::string directory = directory_of(part);
   const std::string rels_part = directory + "_rels/" + part.substr(directory.size()) + ".rels";
   std::map<std::string, Relationship> relationships;
@@ -168,8 +169,8 @@ std::map<std::string, Relationship> read_relationships(ZipArchive& zip, const st
   for_each_child(xml.root(), "Relationship", [&](const pugi::xml_node& node) {
     if (attribute(node, "TargetMode") == "External") return;
     const std::string_view type = attribute(node, "Type");
-    relationships[std::string(attribute(node, "Id"))] =
-        Relationship{std::string(type.substr(type.rfind('/') + 1)), resolve_target(directory, attribute(node, "Target"))};
+    relationships[std::string(attribute(node, "Id"))] = Relationship{
+        std::string(type.substr(type.rfind('/') + 1)), resolve_target(directory, attribute(node, "Target"))};
   });
   return relationships;
 }
@@ -310,12 +311,15 @@ class WorksheetReader {
       return shared_[index];
     }
     if (type == "b") return std::string_view(value) == "1" ? "TRUE" : "FALSE";
-    if (type == "e") throw FormError(file_, place(row, column), "the cell holds the spreadsheet error " + std::string(value));
+    if (type == "e")
+      throw FormError(file_, place(row, column), "the cell holds the spreadsheet error " + std::string(value));
     if (type == "str" || type == "d") return decode_escapes(value);
     return number_text(value);
   }
 
-  CellLocation place(int row, size_t column) const { return CellLocation{sheet_name_, row, column_letters(column), {}}; }
+  CellLocation place(int row, size_t column) const {
+    return CellLocation{sheet_name_, row, column_letters(column), {}};
+  }
 
   const std::string& file_;
   const std::vector<std::string>& shared_;

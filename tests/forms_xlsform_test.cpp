@@ -3,6 +3,8 @@
 // forms shaped like real Kobo/ODK deployments in tests/fixtures/forms, and broken forms, each with
 // its exact error.
 
+#include "forms/form.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "forms/form.h"
 #include "forms/sheet.h"
 #include "forms/xlsform_reader.h"
 #include "forms/xlsx.h"
@@ -90,15 +91,16 @@ std::string summary(const Form& form) {
   const FormSettings& settings = form.settings();
   out << settings.form_id << "|" << settings.version << "|" << settings.form_title << "|" << settings.default_language
       << "|" << describe(settings.instance_name) << "|" << settings.priority << "\n";
-  for (const Language& language : form.languages()) out << language.key << "|" << language.name << "|" << language.code << "\n";
+  for (const Language& language : form.languages())
+    out << language.key << "|" << language.name << "|" << language.code << "\n";
   for (const Question& q : form.questions()) {
     out << type_name(q.type) << " " << q.name << " row " << q.row << " list " << q.list_name << " parent "
         << (q.parent ? form.questions()[*q.parent].name : "-") << "\n  " << describe(q.label) << " " << describe(q.hint)
-        << " " << describe(q.required_message) << " " << describe(q.constraint_message) << "\n  required " << q.required.yes
-        << describe(q.required.expression) << " read_only " << q.read_only.yes << describe(q.read_only.expression) << "\n  "
-        << describe(q.relevant) << " " << describe(q.constraint) << " " << describe(q.calculation) << " "
-        << describe(q.choice_filter) << " " << describe(q.repeat_count) << "\n  [" << q.default_value << "] ["
-        << q.appearance << "] [" << q.hxl << "]\n";
+        << " " << describe(q.required_message) << " " << describe(q.constraint_message) << "\n  required "
+        << q.required.yes << describe(q.required.expression) << " read_only " << q.read_only.yes
+        << describe(q.read_only.expression) << "\n  " << describe(q.relevant) << " " << describe(q.constraint) << " "
+        << describe(q.calculation) << " " << describe(q.choice_filter) << " " << describe(q.repeat_count) << "\n  ["
+        << q.default_value << "] [" << q.appearance << "] [" << q.hxl << "]\n";
   }
   for (const auto& [name, list] : form.choice_lists()) {
     for (const Choice& choice : list.choices) {
@@ -228,12 +230,14 @@ TEST_CASE("forms xlsx: shared strings with rich text, inline strings, numbers, b
                "<rPh sb=\"0\" eb=\"1\"><t>ハロー</t></rPh></si>"
                "<si><t>one_x000D_\ntwo _x005F_x000D_</t></si></sst>");
   set_part(parts, "xl/worksheets/sheet1.xml",
-           worksheet("<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"C1\" t=\"inlineStr\"><is><t>  inline  </t></is></c></row>"
+           worksheet("<row r=\"1\"><c r=\"A1\" t=\"s\"><v>0</v></c><c r=\"C1\" t=\"inlineStr\"><is><t>  inline  "
+                     "</t></is></c></row>"
                      "<row r=\"3\"><c r=\"A3\"><v>3</v></c><c r=\"B3\"><v>0.10000000000000001</v></c>"
                      "<c r=\"C3\" t=\"b\"><v>1</v></c><c r=\"D3\" t=\"b\"><v>0</v></c>"
                      "<c r=\"E3\" t=\"str\"><f>A1</f><v>formula text</v></c><c r=\"F3\" s=\"1\"/></row>"
                      "<row r=\"4\"><c t=\"s\"><v>1</v></c><c t=\"s\"><v>2</v></c></row>"
-                     "<row><c r=\"AB5\"><v>-2.5E-3</v></c><c t=\"inlineStr\"><is><r><t>run</t></r><r><t>s</t></r></is></c></row>"));
+                     "<row><c r=\"AB5\"><v>-2.5E-3</v></c><c "
+                     "t=\"inlineStr\"><is><r><t>run</t></r><r><t>s</t></r></is></c></row>"));
   const Workbook workbook = read_xlsx(test::zip_bytes(parts), "cells.xlsx", {"survey"});
   CHECK(workbook.sheet_names == std::vector<std::string>{"Survey"});
   const Sheet& sheet = only_sheet(workbook);
@@ -250,18 +254,22 @@ TEST_CASE("forms xlsx: prefixed namespaces, absolute relationship targets, sheet
   set_part(parts, "xl/workbook.xml",
            std::string("<x:workbook xmlns:x=\"") + kSheetNamespace +
                "\" xmlns:rel=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><x:sheets>"
-               "<x:sheet name=\"notes\" sheetId=\"1\" rel:id=\"rId1\"/><x:sheet name=\"survey\" sheetId=\"2\" rel:id=\"rId2\"/>"
+               "<x:sheet name=\"notes\" sheetId=\"1\" rel:id=\"rId1\"/><x:sheet name=\"survey\" sheetId=\"2\" "
+               "rel:id=\"rId2\"/>"
                "</x:sheets></x:workbook>");
   set_part(parts, "xl/_rels/workbook.xml.rels",
            "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-           "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" "
+           "<Relationship Id=\"rId1\" "
+           "Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" "
            "Target=\"worksheets/sheet1.xml\"/>"
-           "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" "
+           "<Relationship Id=\"rId2\" "
+           "Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" "
            "Target=\"/xl/worksheets/../worksheets/sheet2.xml\"/></Relationships>");
-  set_part(parts, "xl/worksheets/sheet2.xml",
-           std::string("<x:worksheet xmlns:x=\"") + kSheetNamespace +
-               "\"><x:sheetData><x:row r=\"1\"><x:c r=\"B1\" t=\"inlineStr\"><x:is><x:t>prefixed</x:t></x:is></x:c></x:row>"
-               "</x:sheetData></x:worksheet>");
+  set_part(
+      parts, "xl/worksheets/sheet2.xml",
+      std::string("<x:worksheet xmlns:x=\"") + kSheetNamespace +
+          "\"><x:sheetData><x:row r=\"1\"><x:c r=\"B1\" t=\"inlineStr\"><x:is><x:t>prefixed</x:t></x:is></x:c></x:row>"
+          "</x:sheetData></x:worksheet>");
   const Workbook workbook = read_xlsx(test::zip_bytes(parts), "prefixed.xlsx", {"survey"});
   CHECK(workbook.sheet_names == std::vector<std::string>{"notes", "survey"});
   CHECK(cells_of(only_sheet(workbook)) == "1:B=prefixed\n");
@@ -280,8 +288,9 @@ TEST_CASE("forms xlsx: a file that is not a readable .xlsx says so") {
         "cut.xlsx is not a valid .xlsx (zip) file: Not a zip archive");
   CHECK(error_of([] { read_xlsform_xlsx(std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) + "rest", "old.xls"); }) ==
         "old.xls is an Excel 97-2003 (.xls) or password-protected file; save it as an unprotected .xlsx");
-  CHECK(error_of([] { read_xlsform_xlsx(test::zip_bytes({{"readme.txt", "hello"}}), "other.zip"); }) ==
-        "other.zip is not a valid .xlsx (zip) file: it has no workbook part (xl/workbook.xml)");
+  CHECK(error_of([] {
+          read_xlsform_xlsx(test::zip_bytes({{"readme.txt", "hello"}}), "other.zip");
+        }) == "other.zip is not a valid .xlsx (zip) file: it has no workbook part (xl/workbook.xml)");
 
   ZipParts parts = test::xlsx_parts({{"survey", {}}});
   set_part(parts, "xl/worksheets/sheet1.xml", worksheet("<row r=\"1\"><c r=\"A1\"><v>1</v></row>"));
@@ -301,8 +310,9 @@ TEST_CASE("forms xlsx: a file that is not a readable .xlsx says so") {
 TEST_CASE("forms xlsx: a damaged part is caught by its checksum") {
   // Stored rather than deflated, so one changed byte still inflates and only the CRC tells.
   ZipParts parts = test::xlsx_parts({{"survey", {}}});
-  set_part(parts, "xl/worksheets/sheet1.xml",
-           worksheet("<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>" + std::string(500, 'q') + "</t></is></c></row>"));
+  set_part(
+      parts, "xl/worksheets/sheet1.xml",
+      worksheet("<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>" + std::string(500, 'q') + "</t></is></c></row>"));
   std::string bytes = test::zip_bytes(parts, test::Compression::Store);
   const size_t run = bytes.find(std::string(500, 'q'));
   REQUIRE(run != std::string::npos);
@@ -323,7 +333,8 @@ TEST_CASE("forms xlsx: parts that expand past the limits are refused while they 
         "bomb.xlsx has a part (xl/worksheets/sheet1.xml) that expands past 1 MiB, too large for a form");
 
   parts = test::xlsx_parts({{"survey", {}}, {"choices", {}}, {"settings", {}}});
-  for (int i = 1; i <= 3; ++i) set_part(parts, "xl/worksheets/sheet" + std::to_string(i) + ".xml", worksheet(std::string(kMiB - 1000, ' ')));
+  for (int i = 1; i <= 3; ++i)
+    set_part(parts, "xl/worksheets/sheet" + std::to_string(i) + ".xml", worksheet(std::string(kMiB - 1000, ' ')));
   CHECK(error_of([&] { read_xlsx(test::zip_bytes(parts), "bombs.xlsx", xlsform_sheet_names(), limits); }) ==
         "bombs.xlsx expands past 2 MiB, too large for a form");
 }
@@ -357,7 +368,8 @@ TEST_CASE("forms model: a tree with a flat index, texts per language, expression
        {"text", "person_name", "Name", "Nom", "", "${n} > 1", "", "", "", "", "", "no"},
        {"calculate", "double", "", "", "", "", "", "", "", "${n} * 2", "", "", "", "", "", "#x_double"},
        {"end_repeat"},
-       {"select_one region", "region_again", "Again", "Encore", "", "", "", "", "", "", "", "yes", "", "name != ${region}"},
+       {"select_one region", "region_again", "Again", "Encore", "", "", "", "", "", "", "", "yes", "",
+        "name != ${region}"},
        {"note", "done", "Done: ${double}", "Fini : ${double}"}},
       {{"list_name", "name", "label::English (en)", "label::Français (fr)", "zone"},
        {"region", "north", "North", "Nord", "z1"},
@@ -494,15 +506,16 @@ TEST_CASE("forms templates: emergency templates are urgent, the 3W is not, and e
 
   const Form sitrep = read_xlsform(kTemplates + "/sitrep");
   CHECK(sitrep.settings().priority == kUrgentPriority);
-  has_all(hxl_tags(sitrep), {"#affected +ind", "#inneed +ind", "#reached +ind", "#affected +idps +ind", "#date +reported",
-                             "#sector +cluster", "#description +needs", "#description +response", "#description +gaps"});
+  has_all(hxl_tags(sitrep),
+          {"#affected +ind", "#inneed +ind", "#reached +ind", "#affected +idps +ind", "#date +reported",
+           "#sector +cluster", "#description +needs", "#description +response", "#description +gaps"});
   CHECK(question(sitrep, "cluster_updates").type == QuestionType::Repeat);
   CHECK(sitrep.choices("cluster")->choices.size() == 15);
 
   const Form assessment = read_xlsform(kTemplates + "/rapid_needs_assessment");
   CHECK(assessment.settings().priority == kUrgentPriority);
-  has_all(hxl_tags(assessment), {"#adm1 +name", "#adm2 +name", "#loc +name", "#geo +coord", "#affected +ind",
-                                 "#sector +priority"});
+  has_all(hxl_tags(assessment),
+          {"#adm1 +name", "#adm2 +name", "#loc +name", "#geo +coord", "#affected +ind", "#sector +priority"});
   CHECK(question(assessment, "priority_sectors").type == QuestionType::SelectMultiple);
   CHECK(question(assessment, "first_priority").choice_filter->text == "selected(${priority_sectors}, name)");
 
@@ -555,8 +568,8 @@ TEST_CASE("forms fixtures: nested repeats (households -> members) with a repeat_
   const Question& household = question(form, "household");
   CHECK(household.type == QuestionType::Repeat);
   CHECK(household.appearance == "field-list");
-  CHECK(names(form, household.children) ==
-        std::vector<std::string>{"household_id", "member_count", "member", "children_count", "children_note", "shelter"});
+  CHECK(names(form, household.children) == std::vector<std::string>{"household_id", "member_count", "member",
+                                                                    "children_count", "children_note", "shelter"});
   const Question& member = question(form, "member");
   CHECK(member.repeat_count->text == "${member_count}");
   CHECK(member.repeat_count->location.describe() == "survey row 6, column I (repeat_count)");
@@ -614,8 +627,8 @@ TEST_CASE("forms fixtures: every supported type, with defaults") {
   const Form form = read_both_ways(kFixtures + "/all_types");
   std::set<QuestionType> types;
   for (const Question& q : form.questions()) types.insert(q.type);
-  CHECK(types.size() == 20);  // every QuestionType
-  CHECK(question(form, "media").type == QuestionType::Group);  // "begin group"
+  CHECK(types.size() == 20);                                    // every QuestionType
+  CHECK(question(form, "media").type == QuestionType::Group);   // "begin group"
   CHECK(question(form, "items").type == QuestionType::Repeat);  // "begin repeat"
   CHECK(question(form, "a_date_time").type == QuestionType::DateTime);
   CHECK(question(form, "colours").default_value == "red blue");
@@ -675,130 +688,265 @@ const std::vector<BrokenForm>& broken_forms() {
   static const std::vector<BrokenForm> forms{
       {"empty survey sheet", {}, {}, {}, "broken.xlsx has an empty survey sheet"},
       {"no questions", with_header({}), {}, {}, "broken.xlsx has no questions in its survey sheet"},
-      {"no type column", {{"name", "label"}, {"q", "Q"}}, {}, {},
+      {"no type column",
+       {{"name", "label"}, {"q", "Q"}},
+       {},
+       {},
        "broken.xlsx: survey row 1: the survey sheet has no type column"},
-      {"no name column", {{"type", "label"}, {"text", "Q"}}, {}, {},
+      {"no name column",
+       {{"type", "label"}, {"text", "Q"}},
+       {},
+       {},
        "broken.xlsx: survey row 1: the survey sheet has no name column"},
-      {"a column twice", {{"type", "name", "label", "Label"}, {"text", "q", "Q", "Q"}}, {}, {},
+      {"a column twice",
+       {{"type", "name", "label", "Label"}, {"text", "q", "Q", "Q"}},
+       {},
+       {},
        "broken.xlsx: survey row 1, column D (Label): the column is there twice (also column C)"},
-      {"a language on a column without languages", {{"type", "name", "label", "relevant::English (en)"}}, {}, {},
+      {"a language on a column without languages",
+       {{"type", "name", "label", "relevant::English (en)"}},
+       {},
+       {},
        "broken.xlsx: survey row 1, column D (relevant::English (en)): the relevant column takes no language"},
 
-      {"unknown type, close to one", with_header({{"text", "a", "A"}, {"intger", "b", "B"}}), {}, {},
+      {"unknown type, close to one",
+       with_header({{"text", "a", "A"}, {"intger", "b", "B"}}),
+       {},
+       {},
        "broken.xlsx: survey row 3, column A (type): unknown type \"intger\" (did you mean integer?)"},
-      {"unknown type, close to none", with_header({{"scanner", "b", "B"}}), {}, {},
+      {"unknown type, close to none",
+       with_header({{"scanner", "b", "B"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column A (type): unknown type \"scanner\" (supported: " + kSupportedTypes + ")"},
-      {"a type Outpost does not support", with_header({{"geoshape", "area", "Area"}}), {}, {},
-       "broken.xlsx: survey row 2, column A (type): \"geoshape\" is an XLSForm type Outpost does not support (supported: " +
+      {"a type Outpost does not support",
+       with_header({{"geoshape", "area", "Area"}}),
+       {},
+       {},
+       "broken.xlsx: survey row 2, column A (type): \"geoshape\" is an XLSForm type Outpost does not support "
+       "(supported: " +
            kSupportedTypes + ")"},
-      {"select_one_from_file", with_header({{"select_one_from_file villages.csv", "v", "Village"}}), {}, {},
+      {"select_one_from_file",
+       with_header({{"select_one_from_file villages.csv", "v", "Village"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column A (type): select_one_from_file is not supported: put the choices in the "
        "choices sheet and use select_one"},
-      {"or_other", with_header({{"select_one yes_no or_other", "q", "Q"}}), kYesNo, {},
+      {"or_other",
+       with_header({{"select_one yes_no or_other", "q", "Q"}}),
+       kYesNo,
+       {},
        "broken.xlsx: survey row 2, column A (type): or_other is not supported: add an \"other\" choice to the list and "
        "a text question shown when it is selected"},
-      {"select without a list name", with_header({{"select_multiple", "q", "Q"}}), kYesNo, {},
+      {"select without a list name",
+       with_header({{"select_multiple", "q", "Q"}}),
+       kYesNo,
+       {},
        "broken.xlsx: survey row 2, column A (type): select_multiple needs a list name: select_multiple LIST"},
-      {"something after the type", with_header({{"integer years", "q", "Q"}}), {}, {},
+      {"something after the type",
+       with_header({{"integer years", "q", "Q"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column A (type): unexpected \"years\" after integer"},
 
-      {"select list not in choices", with_header({{"select_one colours", "c", "Colour"}}), kColours, {},
+      {"select list not in choices",
+       with_header({{"select_one colours", "c", "Colour"}}),
+       kColours,
+       {},
        "broken.xlsx: survey row 2, column A (type): the list \"colours\" is not in the choices sheet (did you mean "
        "colors?)"},
-      {"select without a choices sheet", with_header({{"select_one colours", "c", "Colour"}}), {}, {},
+      {"select without a choices sheet",
+       with_header({{"select_one colours", "c", "Colour"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column A (type): the list \"colours\" needs a choices sheet, and there is none"},
 
-      {"begin without end", with_header({{"begin_group", "site", "Site"}, {"text", "a", "A"}}), {}, {},
+      {"begin without end",
+       with_header({{"begin_group", "site", "Site"}, {"text", "a", "A"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column A (type): begin_group \"site\" has no end_group"},
-      {"repeat without end", with_header({{"begin repeat", "people", "People"}, {"text", "a", "A"}}), {}, {},
+      {"repeat without end",
+       with_header({{"begin repeat", "people", "People"}, {"text", "a", "A"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column A (type): begin_repeat \"people\" has no end_repeat"},
-      {"end without begin", with_header({{"text", "a", "A"}, {"end_group"}}), {}, {},
+      {"end without begin",
+       with_header({{"text", "a", "A"}, {"end_group"}}),
+       {},
+       {},
        "broken.xlsx: survey row 3, column A (type): end_group has no begin_group before it"},
-      {"end repeat without begin", with_header({{"text", "a", "A"}, {"end repeat"}}), {}, {},
+      {"end repeat without begin",
+       with_header({{"text", "a", "A"}, {"end repeat"}}),
+       {},
+       {},
        "broken.xlsx: survey row 3, column A (type): end_repeat has no begin_repeat before it"},
       {"crossed ends",
-       with_header({{"begin_group", "g", "G"}, {"begin_repeat", "r", "R"}, {"text", "a", "A"}, {"end_group"}, {"end_repeat"}}),
-       {}, {},
+       with_header(
+           {{"begin_group", "g", "G"}, {"begin_repeat", "r", "R"}, {"text", "a", "A"}, {"end_group"}, {"end_repeat"}}),
+       {},
+       {},
        "broken.xlsx: survey row 5, column A (type): end_group cannot close begin_repeat \"r\" (row 3), which must end "
        "first"},
-      {"a rule on an end row", with_header({{"begin_group", "g", "G"}, {"text", "a", "A"}, {"end_group", "", "", "${a} != ''"}}),
-       {}, {},
+      {"a rule on an end row",
+       with_header({{"begin_group", "g", "G"}, {"text", "a", "A"}, {"end_group", "", "", "${a} != ''"}}),
+       {},
+       {},
        "broken.xlsx: survey row 4, column D (relevant): relevant does not apply to an end_group row; put it on row 2"},
 
       {"duplicate names",
-       with_header({{"text", "age", "Age"}, {"begin_group", "g", "G"}, {"integer", "age", "Age again"}, {"end_group"}}), {}, {},
+       with_header({{"text", "age", "Age"}, {"begin_group", "g", "G"}, {"integer", "age", "Age again"}, {"end_group"}}),
+       {},
+       {},
        "broken.xlsx: survey row 4, column B (name): the name \"age\" is already used on row 2"},
-      {"a name starting with a digit", with_header({{"text", "1st_visit", "First visit"}}), {}, {},
-       "broken.xlsx: survey row 2, column B (name): \"1st_visit\" is not a valid name: start with a letter or '_', then "
+      {"a name starting with a digit",
+       with_header({{"text", "1st_visit", "First visit"}}),
+       {},
+       {},
+       "broken.xlsx: survey row 2, column B (name): \"1st_visit\" is not a valid name: start with a letter or '_', "
+       "then "
        "use letters, digits, '_', '-' or '.'"},
-      {"a name with a space", with_header({{"text", "first visit", "First visit"}}), {}, {},
-       "broken.xlsx: survey row 2, column B (name): \"first visit\" is not a valid name: start with a letter or '_', then "
+      {"a name with a space",
+       with_header({{"text", "first visit", "First visit"}}),
+       {},
+       {},
+       "broken.xlsx: survey row 2, column B (name): \"first visit\" is not a valid name: start with a letter or '_', "
+       "then "
        "use letters, digits, '_', '-' or '.'"},
-      {"no name", with_header({{"text", "", "Label"}}), {}, {},
+      {"no name",
+       with_header({{"text", "", "Label"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column B (name): a text needs a name"},
-      {"a name without a type", with_header({{"", "q", "Q"}}), {}, {},
+      {"a name without a type",
+       with_header({{"", "q", "Q"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column A (type): the row names \"q\" but has no type"},
-      {"no label", with_header({{"text", "q"}}), {}, {},
+      {"no label",
+       with_header({{"text", "q"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column C (label): the text \"q\" needs a label"},
 
-      {"reference to an unknown name", with_header({{"integer", "age", "Age"}, {"text", "school", "School", "${agee} >= 5"}}),
-       {}, {},
+      {"reference to an unknown name",
+       with_header({{"integer", "age", "Age"}, {"text", "school", "School", "${agee} >= 5"}}),
+       {},
+       {},
        "broken.xlsx: survey row 3, column D (relevant): ${agee} does not name a question (did you mean age?)"},
       {"reference to an unknown name in a label",
-       with_header({{"calculate", "total", "", "", "", "1 + 1"}, {"note", "n", "Total: ${totl}"}}), {}, {},
+       with_header({{"calculate", "total", "", "", "", "1 + 1"}, {"note", "n", "Total: ${totl}"}}),
+       {},
+       {},
        "broken.xlsx: survey row 3, column C (label): ${totl} does not name a question (did you mean total?)"},
-      {"an empty reference", with_header({{"integer", "n", "N", "", "${} > 0"}}), {}, {},
+      {"an empty reference",
+       with_header({{"integer", "n", "N", "", "${} > 0"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column E (constraint): ${} is not a reference to a question name"},
-      {"reference in the instance name", with_header({{"text", "village", "Village"}}), {},
+      {"reference in the instance name",
+       with_header({{"text", "village", "Village"}}),
+       {},
        {{"instance_name"}, {"concat(${vilage}, '')"}},
        "broken.xlsx: settings row 2, column A (instance_name): ${vilage} does not name a question (did you mean "
        "village?)"},
-      {"calculate without a calculation", with_header({{"calculate", "c"}}), {}, {},
+      {"calculate without a calculation",
+       with_header({{"calculate", "c"}}),
+       {},
+       {},
        "broken.xlsx: survey row 2, column F (calculation): a calculate needs a calculation"},
 
-      {"choice_filter on a text question", with_header({{"text", "q", "Q", "x = 1"}}, kMoreColumns), {}, {},
+      {"choice_filter on a text question",
+       with_header({{"text", "q", "Q", "x = 1"}}, kMoreColumns),
+       {},
+       {},
        "broken.xlsx: survey row 2, column D (choice_filter): choice_filter applies only to select_one and "
        "select_multiple, not to text"},
-      {"a default that is not a number", with_header({{"integer", "n", "N", "", "many"}}, kMoreColumns), {}, {},
+      {"a default that is not a number",
+       with_header({{"integer", "n", "N", "", "many"}}, kMoreColumns),
+       {},
+       {},
        "broken.xlsx: survey row 2, column E (default): the default \"many\" is not a whole number"},
-      {"a default that is not a date", with_header({{"date", "d", "D", "", "2023-02-29"}}, kMoreColumns), {}, {},
-       "broken.xlsx: survey row 2, column E (default): the default \"2023-02-29\" is not a date (YYYY-MM-DD; format the "
+      {"a default that is not a date",
+       with_header({{"date", "d", "D", "", "2023-02-29"}}, kMoreColumns),
+       {},
+       {},
+       "broken.xlsx: survey row 2, column E (default): the default \"2023-02-29\" is not a date (YYYY-MM-DD; format "
+       "the "
        "cell as text)"},
-      {"a default that is not a choice", with_header({{"select_one yes_no", "q", "Q", "", "maybe"}}, kMoreColumns), kYesNo, {},
+      {"a default that is not a choice",
+       with_header({{"select_one yes_no", "q", "Q", "", "maybe"}}, kMoreColumns),
+       kYesNo,
+       {},
        "broken.xlsx: survey row 2, column E (default): the default \"maybe\" is not a choice of list \"yes_no\""},
-      {"a computed default", with_header({{"text", "t", "T", "", "${n}"}}, kMoreColumns), {}, {},
-       "broken.xlsx: survey row 2, column E (default): a default is a fixed value; use a calculation for a computed one"},
-      {"not an HXL hashtag", with_header({{"integer", "n", "N", "", "", "affected"}}, kMoreColumns), {}, {},
+      {"a computed default",
+       with_header({{"text", "t", "T", "", "${n}"}}, kMoreColumns),
+       {},
+       {},
+       "broken.xlsx: survey row 2, column E (default): a default is a fixed value; use a calculation for a computed "
+       "one"},
+      {"not an HXL hashtag",
+       with_header({{"integer", "n", "N", "", "", "affected"}}, kMoreColumns),
+       {},
+       {},
        "broken.xlsx: survey row 2, column F (hxl): \"affected\" is not an HXL hashtag (write it like #affected +f "
        "+children)"},
-      {"an HXL tag on a group", with_header({{"begin_group", "g", "G", "", "", "#x_group"}, {"end_group"}}, kMoreColumns), {}, {},
-       "broken.xlsx: survey row 2, column F (hxl): hxl applies only to questions that hold a value, not to begin_group"},
-      {"question parameters", with_header({{"image", "photo", "Photo", "", "", "", "max-pixels=1024"}}, kMoreColumns), {}, {},
+      {"an HXL tag on a group",
+       with_header({{"begin_group", "g", "G", "", "", "#x_group"}, {"end_group"}}, kMoreColumns),
+       {},
+       {},
+       "broken.xlsx: survey row 2, column F (hxl): hxl applies only to questions that hold a value, not to "
+       "begin_group"},
+      {"question parameters",
+       with_header({{"image", "photo", "Photo", "", "", "", "max-pixels=1024"}}, kMoreColumns),
+       {},
+       {},
        "broken.xlsx: survey row 2, column G (parameters): question parameters are not supported; leave the parameters "
        "column empty"},
 
-      {"duplicate choice", with_header({{"select_one yes_no", "q", "Q"}}),
-       {{"list_name", "name", "label"}, {"yes_no", "yes", "Yes"}, {"yes_no", "yes", "Yes again"}}, {},
+      {"duplicate choice",
+       with_header({{"select_one yes_no", "q", "Q"}}),
+       {{"list_name", "name", "label"}, {"yes_no", "yes", "Yes"}, {"yes_no", "yes", "Yes again"}},
+       {},
        "broken.xlsx: choices row 3, column B (name): the choice \"yes\" is already in list \"yes_no\" (row 2)"},
-      {"a choice without a name", with_header({{"select_one yes_no", "q", "Q"}}),
-       {{"list_name", "name", "label"}, {"yes_no", "yes", "Yes"}, {"yes_no", "", "Maybe"}}, {},
+      {"a choice without a name",
+       with_header({{"select_one yes_no", "q", "Q"}}),
+       {{"list_name", "name", "label"}, {"yes_no", "yes", "Yes"}, {"yes_no", "", "Maybe"}},
+       {},
        "broken.xlsx: choices row 3, column B (name): a choice of list \"yes_no\" needs a name"},
-      {"a space in a select_multiple choice", with_header({{"select_multiple fruit", "fruits", "Fruits"}}),
-       {{"list_name", "name", "label"}, {"fruit", "green apple", "Green apple"}}, {},
+      {"a space in a select_multiple choice",
+       with_header({{"select_multiple fruit", "fruits", "Fruits"}}),
+       {{"list_name", "name", "label"}, {"fruit", "green apple", "Green apple"}},
+       {},
        "broken.xlsx: choices row 2, column B (name): the choice \"green apple\" has a space in its name, and "
        "select_multiple \"fruits\" separates answers with spaces"},
-      {"choices without list_name", with_header({{"text", "q", "Q"}}), {{"name", "label"}, {"a", "A"}}, {},
+      {"choices without list_name",
+       with_header({{"text", "q", "Q"}}),
+       {{"name", "label"}, {"a", "A"}},
+       {},
        "broken.xlsx: choices row 1: the choices sheet has no list_name column"},
 
-      {"a priority that is neither urgent nor a number", with_header({{"text", "q", "Q"}}), {}, {{"priority"}, {"soon"}},
-       "broken.xlsx: settings row 2, column A (priority): priority must be urgent, normal or a number from 0 to 10, not "
+      {"a priority that is neither urgent nor a number",
+       with_header({{"text", "q", "Q"}}),
+       {},
+       {{"priority"}, {"soon"}},
+       "broken.xlsx: settings row 2, column A (priority): priority must be urgent, normal or a number from 0 to 10, "
+       "not "
        "\"soon\""},
-      {"a form_id with a space", with_header({{"text", "q", "Q"}}), {}, {{"form_id"}, {"my form"}},
+      {"a form_id with a space",
+       with_header({{"text", "q", "Q"}}),
+       {},
+       {{"form_id"}, {"my form"}},
        "broken.xlsx: settings row 2, column A (form_id): form_id \"my form\" must be 1-64 letters, digits, '_', '-' or "
        "'.'"},
-      {"an encrypted form", with_header({{"text", "q", "Q"}}), {}, {{"form_id", "public_key"}, {"f", "MIIBIjANBgkq"}},
+      {"an encrypted form",
+       with_header({{"text", "q", "Q"}}),
+       {},
+       {{"form_id", "public_key"}, {"f", "MIIBIjANBgkq"}},
        "broken.xlsx: settings row 2, column B (public_key): encrypted forms are not supported; leave public_key empty"},
-      {"a default language nothing is written in", {{"type", "name", "label::English (en)"}, {"text", "q", "Q"}}, {},
+      {"a default language nothing is written in",
+       {{"type", "name", "label::English (en)"}, {"text", "q", "Q"}},
+       {},
        {{"default_language"}, {"Français (fr)"}},
        "broken.xlsx: settings row 2, column A (default_language): no text is written in the default_language "
        "\"Français (fr)\" (the form's languages: English (en))"},

@@ -41,14 +41,15 @@ ZipParts xlsx_parts(const std::vector<XlsxSheet>& sheets) {
     return entry->second;
   };
 
-  std::string content_types = std::string(kXmlDeclaration) +
-                              "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
-                              "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
-                              "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
-                              "<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/"
-                              "vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>"
-                              "<Override PartName=\"/xl/sharedStrings.xml\" ContentType=\"application/"
-                              "vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml\"/>";
+  std::string content_types =
+      std::string(kXmlDeclaration) +
+      "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+      "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+      "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+      "<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/"
+      "vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>"
+      "<Override PartName=\"/xl/sharedStrings.xml\" ContentType=\"application/"
+      "vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml\"/>";
   std::string workbook = std::string(kXmlDeclaration) + "<workbook xmlns=\"" + kMainNamespace + "\" xmlns:r=\"" +
                          kRelationshipTypes + "\"><sheets>";
   std::string workbook_rels = std::string(kXmlDeclaration) +
@@ -59,7 +60,8 @@ ZipParts xlsx_parts(const std::vector<XlsxSheet>& sheets) {
     const std::string part = "xl/worksheets/sheet" + number + ".xml";
     content_types += "<Override PartName=\"/" + part +
                      "\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>";
-    workbook += "<sheet name=\"" + xml_escape(sheets[i].name) + "\" sheetId=\"" + number + "\" r:id=\"rId" + number + "\"/>";
+    workbook +=
+        "<sheet name=\"" + xml_escape(sheets[i].name) + "\" sheetId=\"" + number + "\" r:id=\"rId" + number + "\"/>";
     workbook_rels += "<Relationship Id=\"rId" + number + "\" Type=\"" + kRelationshipTypes +
                      "/worksheet\" Target=\"worksheets/sheet" + number + ".xml\"/>";
     std::string sheet_xml = std::string(kXmlDeclaration) + "<worksheet xmlns=\"" + kMainNamespace + "\"><sheetData>";
@@ -79,15 +81,17 @@ ZipParts xlsx_parts(const std::vector<XlsxSheet>& sheets) {
   workbook_rels += "<Relationship Id=\"rId" + next_id + "\" Type=\"" + kRelationshipTypes +
                    "/sharedStrings\" Target=\"sharedStrings.xml\"/></Relationships>";
   std::string shared_strings = std::string(kXmlDeclaration) + "<sst xmlns=\"" + kMainNamespace + "\" count=\"" +
-                               std::to_string(strings.size()) + "\" uniqueCount=\"" + std::to_string(strings.size()) + "\">";
-  for (const std::string& text : strings) shared_strings += "<si><t xml:space=\"preserve\">" + xml_escape(text) + "</t></si>";
+                               std::to_string(strings.size()) + "\" uniqueCount=\"" + std::to_string(strings.size()) +
+                               "\">";
+  for (const std::string& text : strings)
+    shared_strings += "<si><t xml:space=\"preserve\">" + xml_escape(text) + "</t></si>";
 
   ZipParts parts{
       {"[Content_Types].xml", content_types + "</Types>"},
       {"_rels/.rels", std::string(kXmlDeclaration) +
                           "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-                          "<Relationship Id=\"rId1\" Type=\"" + kRelationshipTypes +
-                          "/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"},
+                          "<Relationship Id=\"rId1\" Type=\"" +
+                          kRelationshipTypes + "/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"},
       {"xl/workbook.xml", workbook + "</sheets></workbook>"},
       {"xl/_rels/workbook.xml.rels", workbook_rels},
       {"xl/sharedStrings.xml", shared_strings + "</sst>"},
