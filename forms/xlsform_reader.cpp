@@ -4,8 +4,13 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <set>
+#include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 #include "forms/xlsx.h"
 
@@ -695,13 +700,14 @@ class FormBuilder {
         fail(choices_.location(row->number, "list_name"), "the choice " + in_quotes(name) + " has no list_name");
       if (name.empty())
         fail(choices_.location(row->number, "name"), "a choice of list " + in_quotes(list_name) + " needs a name");
-      ChoiceList& list = choice_lists_[list_name];
-      list.name = list_name;
-      if (const Choice* existing = list.find(name)) {
+      // Cascading lists run to thousands of villages: duplicates are found through an index.
+      if (const auto [seen, added] = choice_rows_.emplace(std::make_pair(list_name, name), row->number); !added) {
         fail(choices_.location(row->number, "name"), "the choice " + in_quotes(name) + " is already in list " +
                                                          in_quotes(list_name) + " (row " +
-                                                         std::to_string(existing->row) + ")");
+                                                         std::to_string(seen->second) + ")");
       }
+      ChoiceList& list = choice_lists_[list_name];
+      list.name = list_name;
       Choice choice{name, choices_.translations(*row, "label", plain_language_), {}, row->number};
       for (size_t column : choices_.other_columns()) {
         if (auto cell = row->cells.find(column); cell != row->cells.end())
@@ -914,7 +920,7 @@ class FormBuilder {
     }
     if (question.type != QuestionType::SelectMultiple) return;
     for (const Choice& choice : list->second.choices) {
-      if (choice.name.find_first_of(" \t") != std::string::npos) {
+      if (choice.name.find_first_of(" \t\r\n") != std::string::npos) {
         fail(choices_.location(choice.row, "name"), "the choice " + in_quotes(choice.name) +
                                                         " has a space in its name, and "
                                                         "select_multiple " +
@@ -942,10 +948,10 @@ class FormBuilder {
       case QuestionType::Acknowledge: return must_be(value == "OK", "OK");
       case QuestionType::SelectOne:
       case QuestionType::SelectMultiple: {
-        const ChoiceList& list = choice_lists_.at(question.list_name);
         for (const std::string& answer : split_words(value)) {
-          must_be(list.find(answer) != nullptr && (question.type == QuestionType::SelectMultiple || answer == value),
-                  "a choice of list " + in_quotes(list.name));
+          must_be(choice_rows_.count({question.list_name, answer}) != 0 &&
+                      (question.type == QuestionType::SelectMultiple || answer == value),
+                  "a choice of list " + in_quotes(question.list_name));
         }
         return;
       }
@@ -998,6 +1004,7 @@ class FormBuilder {
   std::vector<OpenContainer> open_;
   std::map<std::string, int, std::less<>> name_rows_;
   std::map<std::string, ChoiceList, std::less<>> choice_lists_;
+  std::map<std::pair<std::string, std::string>, int> choice_rows_;  // (list, choice) -> row
   std::vector<Reference> references_;
 };
 

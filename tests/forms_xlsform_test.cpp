@@ -562,6 +562,25 @@ TEST_CASE("forms fixtures: cascading selects filter on the choices' own columns 
   CHECK(form.text(form.choices("district")->find("leo")->label, "any") == "Léo");
 }
 
+TEST_CASE("forms fixtures: a cascading list as long as a country's villages") {
+  Rows choices{{"list_name", "name", "label", "district"}};
+  for (int i = 0; i < 5000; ++i) {
+    choices.push_back(
+        {"village", "v" + std::to_string(i), "Village " + std::to_string(i), "d" + std::to_string(i % 50)});
+  }
+  const Form form = read_sheets({{"type", "name", "label", "choice_filter"},
+                                 {"select_one village", "village", "Village", "district=${district}"},
+                                 {"text", "district", "District code"}},
+                                choices, {}, "villages.xlsx");
+  REQUIRE(form.choices("village")->choices.size() == 5000);
+  CHECK(form.choices("village")->choices.back().columns.at("district") == "d49");
+  choices.push_back({"village", "v123", "Again", "d1"});
+  CHECK(error_of([&] {
+          read_sheets({{"type", "name", "label"}, {"select_one village", "v", "V"}}, choices);
+        }) ==
+        "broken.xlsx: choices row 5002, column B (name): the choice \"v123\" is already in list \"village\" (row 125)");
+}
+
 TEST_CASE("forms fixtures: nested repeats (households -> members) with a repeat_count and sums across entries") {
   const Form form = read_both_ways(kFixtures + "/household_members");
   CHECK(names(form, form.top_level()) == std::vector<std::string>{"today", "household", "household_total", "summary"});
