@@ -921,10 +921,10 @@ class FormBuilder {
     if (question.type != QuestionType::SelectMultiple) return;
     for (const Choice& choice : list->second.choices) {
       if (choice.name.find_first_of(" \t\r\n") != std::string::npos) {
-        fail(choices_.location(choice.row, "name"), "the choice " + in_quotes(choice.name) +
-                                                        " has a space in its name, and "
-                                                        "select_multiple " +
-                                                        in_quotes(question.name) + " separates answers with spaces");
+        const std::string detail = "the choice " + in_quotes(choice.name) +
+                                   " has a space in its name, and select_multiple " + in_quotes(question.name) +
+                                   " separates answers with spaces";
+        fail(choices_.location(choice.row, "name"), detail);
       }
     }
   }

@@ -175,10 +175,8 @@ TEST_CASE("forms csv: RFC 4180 quoting, line breaks in quotes, BOM, CRLF; rows n
       "\xEF\xBB\xBFtype,name,label\r\n"
       "text,q1,\"Hello, \"\"world\"\"\"\r\n"
       "note,q2,\"two\r\nlines\"\r\n"
-      "\r\n"
-      "  integer , q3 ,\r\n"
-      ",,\n"
-      "text,q4,last";
+      "\r\n  integer , q3 ,\r\n"
+      ",,\ntext,q4,last";
   const Sheet sheet = parse_csv(text, "form", "survey");
   CHECK(cells_of(sheet) ==
         "1:A=type\n1:B=name\n1:C=label\n"
@@ -823,15 +821,13 @@ const std::vector<BrokenForm>& broken_forms() {
        {},
        {},
        "broken.xlsx: survey row 2, column B (name): \"1st_visit\" is not a valid name: start with a letter or '_', "
-       "then "
-       "use letters, digits, '_', '-' or '.'"},
+       "then use letters, digits, '_', '-' or '.'"},
       {"a name with a space",
        with_header({{"text", "first visit", "First visit"}}),
        {},
        {},
        "broken.xlsx: survey row 2, column B (name): \"first visit\" is not a valid name: start with a letter or '_', "
-       "then "
-       "use letters, digits, '_', '-' or '.'"},
+       "then use letters, digits, '_', '-' or '.'"},
       {"no name",
        with_header({{"text", "", "Label"}}),
        {},
@@ -891,8 +887,7 @@ const std::vector<BrokenForm>& broken_forms() {
        {},
        {},
        "broken.xlsx: survey row 2, column E (default): the default \"2023-02-29\" is not a date (YYYY-MM-DD; format "
-       "the "
-       "cell as text)"},
+       "the cell as text)"},
       {"a default that is not a choice",
        with_header({{"select_one yes_no", "q", "Q", "", "maybe"}}, kMoreColumns),
        kYesNo,
@@ -950,8 +945,7 @@ const std::vector<BrokenForm>& broken_forms() {
        {},
        {{"priority"}, {"soon"}},
        "broken.xlsx: settings row 2, column A (priority): priority must be urgent, normal or a number from 0 to 10, "
-       "not "
-       "\"soon\""},
+       "not \"soon\""},
       {"a form_id with a space",
        with_header({{"text", "q", "Q"}}),
        {},
