@@ -162,8 +162,8 @@ class Form {
   // it; empty when there is none.
   const std::string& text(const Translations& translations, std::string_view language) const;
 
-  // Every expression the form holds (questions' and the instance name), in sheet order, for the
-  // publish-time parse.
+  // Every expression the form holds, question by question in survey order, then the instance
+  // name: what the publish-time parse runs over, each reporting errors at its own cell.
   std::vector<const ExpressionCell*> expressions() const;
 
  private:

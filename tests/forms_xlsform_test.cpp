@@ -674,6 +674,15 @@ TEST_CASE("forms fixtures: a KoboToolbox export, saved as Excel's CSV UTF-8 (BOM
   CHECK(form.choices("yes_no")->find("no")->columns.at("$autovalue") == "no");
 }
 
+TEST_CASE("forms fixtures: a workbook written by openpyxl (inline strings, number cells) reads like its CSV sheets") {
+  // Written by openpyxl 3.0.9 (the library behind pyxform's and Kobo's .xlsx files) from the all_types
+  // CSV sheets, with numbers stored as numbers (-12, 3.25, version 1).
+  const Form from_openpyxl = read_xlsform(kFixtures + "/written_by_openpyxl/all_types.xlsx");
+  CHECK(summary(from_openpyxl) == summary(read_xlsform(kFixtures + "/all_types")));
+  CHECK(question(from_openpyxl, "an_integer").default_value == "-12");
+  CHECK(from_openpyxl.settings().version == "1");
+}
+
 // --- Broken forms -------------------------------------------------------------------------------
 
 namespace {
