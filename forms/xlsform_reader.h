@@ -7,9 +7,9 @@
 // - A missing form_id falls back to the file name (as pyxform does), with characters other than
 //   letters, digits, '_', '-' and '.' replaced by '_': "Rapid assessment.xlsx" -> "Rapid_assessment".
 // - A missing form_title falls back to the form id; a missing version stays empty.
-// - Question names follow the XML NCName rule (a letter or '_' first, then letters, digits, '_',
-//   '-', '.'; no ':'), and must be unique in the whole form, groups and repeats included, so that
-//   ${name} always means one question.
+// - Question names follow the XML NCName rule (a letter of any script or '_' first, then letters,
+//   digits, '_', '-', '.'; no ':'), and must be unique in the whole form, groups and repeats
+//   included, so that ${name} always means one question.
 // - Columns that change how a form behaves but are not supported (parameters, trigger, bind::*,
 //   body::*, and the settings public_key and submission_url) are refused when they hold anything;
 //   other unknown columns (Kobo's $kuid, media::image, notes to authors) are ignored.

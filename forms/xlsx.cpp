@@ -2,11 +2,15 @@
 
 #include <zip.h>
 
+#include <pugixml.hpp>
+
 #include <charconv>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <optional>
-#include <pugixml.hpp>
+#include <string>
+#include <vector>
 
 namespace outpost::forms {
 
