@@ -497,11 +497,11 @@ class Parser {
   void take_choice_question(Node& node) {
     const Node& question = node.operands[1];
     const std::string quoted = is_string_literal(question) ? question.literal.as_string() : std::string();
-    const std::string_view inner = std::string_view(quoted).substr(std::min<size_t>(2, quoted.size()));
-    if (quoted.rfind("${", 0) != 0 || inner.empty() || inner.back() != '}' ||
-        !is_question_name(inner.substr(0, inner.size() - 1)))
+    const bool is_quoted_reference = quoted.size() > 3 && quoted.compare(0, 2, "${") == 0 && quoted.back() == '}' &&
+                                     is_question_name(std::string_view(quoted).substr(2, quoted.size() - 3));
+    if (!is_quoted_reference)
       fail(text_, question.offset, "jr:choice-name() takes the question as a quoted reference such as '${name}'");
-    node.name = inner.substr(0, inner.size() - 1);
+    node.name = quoted.substr(2, quoted.size() - 3);
     node.operands.pop_back();
   }
 
@@ -537,6 +537,7 @@ bool equal_values(const Value& left, const Value& right) {
   return left.as_string() == right.as_string();
 }
 
+// One binary operator on evaluated operands (chains of and/or short-circuit before getting here).
 Value apply(Operator op, const Value& left, const Value& right) {
   switch (op) {
     case Operator::equal: return Value::boolean(equal_values(left, right));
@@ -550,11 +551,10 @@ Value apply(Operator op, const Value& left, const Value& right) {
     case Operator::times: return Value::number(left.as_number() * right.as_number());
     case Operator::div: return Value::number(left.as_number() / right.as_number());
     case Operator::mod: return Value::number(std::fmod(left.as_number(), right.as_number()));
-    case Operator::or_:
-    case Operator::and_:
-      break;  // short-circuited by the caller
+    case Operator::or_: return Value::boolean(left.as_boolean() || right.as_boolean());
+    case Operator::and_: break;
   }
-  return Value::boolean(false);
+  return Value::boolean(left.as_boolean() && right.as_boolean());
 }
 
 // A character index from a number, truncated and clamped to [0, length].

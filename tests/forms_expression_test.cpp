@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <functional>
 #include <map>
+#include <random>
+#include <regex>
 #include <stdexcept>
 
 #include "forms/calendar.h"
@@ -551,6 +554,48 @@ TEST_CASE("regex: long answers and pathological patterns stay linear and shallow
   CHECK_FALSE(Regex("^(a+)+$").search(long_answer + "!"));
   CHECK_FALSE(Regex("^(a|aa)*b").search(long_answer));
   CHECK(Regex("(x*)*").search(""));  // an empty loop terminates
+}
+
+// Random patterns from a small grammar against std::regex (ECMAScript) on short subjects, where
+// its backtracking is harmless: the two must agree on every pair.
+TEST_CASE("regex: agrees with std::regex on random small patterns") {
+  std::mt19937 random(20240501);
+  const auto pick = [&](int count) { return std::uniform_int_distribution<int>(0, count - 1)(random); };
+  const auto quantifier = [&]() -> std::string {
+    static const char* const quantifiers[] = {"*", "+", "?", "{2}", "{0,2}", "{1,}", "*?", ""};
+    return quantifiers[pick(8)];
+  };
+  std::function<std::string(int)> pattern = [&](int depth) -> std::string {
+    static const char* const atoms[] = {"a", "b", ".", "[ab]", "[^a]", "[a-c]", "\\w", "\\W", "^", "$", "\\b", "\\B"};
+    switch (pick(depth > 3 ? 2 : 5)) {
+      case 0: return atoms[pick(8)] + quantifier();
+      case 1: return atoms[pick(12)];
+      case 2: return pattern(depth + 1) + pattern(depth + 1);
+      case 3: return "(" + pattern(depth + 1) + "|" + pattern(depth + 1) + ")";
+      default: return "(?:" + pattern(depth + 1) + ")" + quantifier();
+    }
+  };
+  std::vector<std::string> subjects = {""};
+  for (int i = 0; i < 30; ++i) {
+    std::string subject;
+    for (int length = pick(7); length > 0; --length) subject += " abc-"[pick(5)];
+    subjects.push_back(subject);
+  }
+  size_t matches = 0, comparisons = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string source = pattern(0);
+    CAPTURE(source);
+    const Regex ours(source);
+    const std::regex reference(source, std::regex::ECMAScript);
+    for (const std::string& subject : subjects) {
+      CAPTURE(subject);
+      const bool matched = ours.search(subject);
+      REQUIRE(matched == std::regex_search(subject, reference));
+      matches += matched, ++comparisons;
+    }
+  }
+  CHECK(matches > comparisons / 10);  // the patterns are neither trivial nor hopeless
+  CHECK(matches < comparisons * 9 / 10);
 }
 
 TEST_CASE("regex: errors name the character position in the pattern") {
