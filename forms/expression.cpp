@@ -782,9 +782,6 @@ class Evaluator {
 
 // --- Public API
 
-ExpressionError::ExpressionError(const std::string& reason, size_t position)
-    : std::runtime_error(reason + " at position " + std::to_string(position)), reason_(reason), position_(position) {}
-
 const std::string& Expression::text() const { return program_->text; }
 const std::vector<std::string>& Expression::references() const { return program_->references; }
 const std::vector<std::string>& Expression::single_value_references() const {

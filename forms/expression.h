@@ -53,31 +53,24 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
 #include "forms/expression_value.h"
+#include "forms/positioned_error.h"
 
 namespace outpost::forms {
 
 constexpr size_t max_expression_length = 16 * 1024;  // bytes
 constexpr int max_nesting_depth = 64;
 
-// A malformed expression (from parse_expression) or one that cannot be evaluated (EvaluationError).
-class ExpressionError : public std::runtime_error {
+// A malformed expression (from parse_expression) or one that cannot be evaluated
+// (EvaluationError); position() counts characters into the expression's text.
+class ExpressionError : public PositionedError {
  public:
-  // what() is "REASON at position N".
-  ExpressionError(const std::string& reason, size_t position);
-  const std::string& reason() const { return reason_; }
-  // 0-based character (not byte) index into the expression text.
-  size_t position() const { return position_; }
-
- private:
-  std::string reason_;
-  size_t position_;
+  using PositionedError::PositionedError;
 };
 
 // A well-formed expression that cannot produce a value with these answers: a repeated question

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
 #include <tuple>
 
 #include "forms/text.h"
@@ -46,8 +47,8 @@ Ranges complement(const Ranges& ranges) {
 // --- Parsing the pattern into a tree
 
 struct Node {
-  enum class Kind { empty, instruction, sequence, alternation, repeat };
-  Kind kind = Kind::empty;
+  enum class Kind { instruction, sequence, alternation, repeat };
+  Kind kind = Kind::sequence;  // an empty sequence matches the empty string
   Regex::Instruction instruction{Regex::Op::match};  // Kind::instruction: one consuming or assertion step
   std::vector<Node> children;
   unsigned min = 0, max = 0;  // Kind::repeat: counts of children[0]
@@ -306,8 +307,6 @@ class Emitter {
 
   void emit(const Node& node) {
     switch (node.kind) {
-      case Node::Kind::empty:
-        return;
       case Node::Kind::instruction:
         push(node.instruction);
         return;
@@ -368,9 +367,6 @@ class Emitter {
 };
 
 }  // namespace
-
-RegexError::RegexError(const std::string& reason, size_t position)
-    : std::runtime_error(reason + " at position " + std::to_string(position)), reason_(reason), position_(position) {}
 
 bool Regex::CharClass::contains(char32_t character) const { return in_ranges(ranges, character) != negated; }
 

@@ -15,25 +15,18 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <stdexcept>
-#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "forms/positioned_error.h"
+
 namespace outpost::forms {
 
-class RegexError : public std::runtime_error {
+// position() counts characters into the pattern.
+class RegexError : public PositionedError {
  public:
-  // what() is "REASON at position N".
-  RegexError(const std::string& reason, size_t position);
-  const std::string& reason() const { return reason_; }
-  // 0-based character index into the pattern.
-  size_t position() const { return position_; }
-
- private:
-  std::string reason_;
-  size_t position_;
+  using PositionedError::PositionedError;
 };
 
 class Regex {
