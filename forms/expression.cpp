@@ -205,7 +205,7 @@ class Tokenizer {
   void skip_space() {
     while (offset_ < text_.size()) {
       const char c = text_[offset_];
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (is_xml_space(c)) {
         ++offset_;
       } else if (c == '\xC2' && peek(1) == '\xA0') {  // a no-break space, as spreadsheets insert
         offset_ += 2;
