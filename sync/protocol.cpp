@@ -101,6 +101,42 @@ std::pair<Stamp, int64_t> field_stamp(const Json& entry, const Json& field, cons
   return {required_stamp(holder, "s", where), int_member(holder, "t", where, 0)};
 }
 
+// One entry of a request's changes. Errors name the path below the entry (".f.name.v: ..."),
+// the caller adds the entry's index.
+RecordChange record_change_from_json(const Json& entry) {
+  const std::string where;
+  RecordChange change;
+  change.collection = string_member(entry, "c", where);
+  change.id = string_member(entry, "id", where);
+  if (change.id.empty() || change.id.size() > 128) throw std::invalid_argument(".id: must be 1-128 characters");
+  if (auto p = entry.find("p"); p != entry.end()) {
+    if (!p->is_number_integer()) throw std::invalid_argument(".p: expected an integer");
+    change.priority = p->get<int>();
+  }
+  change.deleted_base = optional_stamp(entry, "db", where);
+  const Json& fields = object_member(entry, "f", where);
+  if (fields.empty()) throw std::invalid_argument(".f: no fields");
+  for (auto it = fields.begin(); it != fields.end(); ++it) {
+    try {
+      FieldChange field;
+      field.value = member(*it, "v", where);
+      if (!is_within_value_depth(field.value))
+        throw std::invalid_argument(".v: nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
+      std::tie(field.stamp, field.wall_ms) = field_stamp(entry, *it, where);
+      field.base = optional_stamp(*it, "b", where);
+      change.fields.emplace(it.key(), std::move(field));
+    } catch (const std::invalid_argument& error) {
+      throw std::invalid_argument(".f." + it.key() + error.what());
+    }
+  }
+  if (auto seen = entry.find("seen"); seen != entry.end()) {
+    if (!seen->is_object()) throw std::invalid_argument(".seen: expected an object");
+    for (auto it = seen->begin(); it != seen->end(); ++it)
+      if (auto stamp = stamp_from_json(*it, ".seen." + it.key())) change.seen.emplace(it.key(), *stamp);
+  }
+  return change;
+}
+
 }  // namespace
 
 bool is_within_value_depth(const Json& value) { return within_depth(value, 0); }
@@ -159,38 +195,13 @@ SyncRequest sync_request_from_json(const Json& json) {
   if (changes.size() > kMaxRecordsPerBatch)
     throw std::invalid_argument("request.changes: more than " + std::to_string(kMaxRecordsPerBatch) +
                                 " changes in one request");
+  // Paths for error messages are built only when there is an error: on the way out.
   for (size_t i = 0; i < changes.size(); ++i) {
-    const std::string where = "changes[" + std::to_string(i) + "]";
-    const Json& entry = changes[i];
-    RecordChange change;
-    change.collection = string_member(entry, "c", where);
-    change.id = string_member(entry, "id", where);
-    if (change.id.empty() || change.id.size() > 128) throw std::invalid_argument(where + ".id: must be 1-128 characters");
-    if (auto p = entry.find("p"); p != entry.end()) {
-      if (!p->is_number_integer()) throw std::invalid_argument(where + ".p: expected an integer");
-      change.priority = p->get<int>();
+    try {
+      request.changes.push_back(record_change_from_json(changes[i]));
+    } catch (const std::invalid_argument& error) {
+      throw std::invalid_argument("changes[" + std::to_string(i) + "]" + error.what());
     }
-    change.deleted_base = optional_stamp(entry, "db", where);
-    const Json& fields = object_member(entry, "f", where);
-    if (fields.empty()) throw std::invalid_argument(where + ".f: no fields");
-    for (const auto& [name, value] : fields.items()) {
-      const std::string field_where = where + ".f." + name;
-      FieldChange field;
-      field.value = member(value, "v", field_where);
-      if (!is_within_value_depth(field.value))
-        throw std::invalid_argument(field_where + ".v: nested deeper than " + std::to_string(kMaxValueDepth) + " levels");
-      std::tie(field.stamp, field.wall_ms) = field_stamp(entry, value, field_where);
-      field.base = optional_stamp(value, "b", field_where);
-      change.fields.emplace(name, std::move(field));
-    }
-    if (auto seen = entry.find("seen"); seen != entry.end()) {
-      if (!seen->is_object()) throw std::invalid_argument(where + ".seen: expected an object");
-      for (const auto& [name, value] : seen->items()) {
-        auto stamp = stamp_from_json(value, where + ".seen." + name);
-        if (stamp) change.seen.emplace(name, *stamp);
-      }
-    }
-    request.changes.push_back(std::move(change));
   }
   return request;
 }
@@ -225,16 +236,23 @@ SyncResponse sync_response_from_json(const Json& json) {
                                 int_member(c, "to", "clamped")});
   const Json& changes = array_member(json, "changes", "response");
   for (size_t i = 0; i < changes.size(); ++i) {
-    const std::string where = "response.changes[" + std::to_string(i) + "]";
-    PulledRecord record;
-    record.collection = string_member(changes[i], "c", where);
-    record.id = string_member(changes[i], "id", where);
-    for (const auto& [name, value] : object_member(changes[i], "f", where).items()) {
-      const std::string field_where = where + ".f." + name;
-      const auto [stamp, wall_ms] = field_stamp(changes[i], value, field_where);
-      record.fields.emplace(name, PulledField{member(value, "v", field_where), stamp, wall_ms});
+    try {
+      PulledRecord record;
+      record.collection = string_member(changes[i], "c", "");
+      record.id = string_member(changes[i], "id", "");
+      const Json& fields = object_member(changes[i], "f", "");
+      for (auto it = fields.begin(); it != fields.end(); ++it) {
+        try {
+          const auto [stamp, wall_ms] = field_stamp(changes[i], *it, "");
+          record.fields.emplace(it.key(), PulledField{member(*it, "v", ""), stamp, wall_ms});
+        } catch (const std::invalid_argument& error) {
+          throw std::invalid_argument(".f." + it.key() + error.what());
+        }
+      }
+      response.changes.push_back(std::move(record));
+    } catch (const std::invalid_argument& error) {
+      throw std::invalid_argument("response.changes[" + std::to_string(i) + "]" + error.what());
     }
-    response.changes.push_back(std::move(record));
   }
   response.cursor = int_member(json, "cursor", "response");
   const Json& more = member(json, "more", "response");
