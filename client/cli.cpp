@@ -1,7 +1,5 @@
 #include "client/cli.h"
 
-#include <unistd.h>
-
 #include <ctime>
 #include <iostream>
 #include <optional>
@@ -85,12 +83,6 @@ std::string human_bytes(size_t bytes) {
   return std::to_string(bytes / (1024 * 1024)) + " MiB";
 }
 
-std::string default_device_name() {
-  char host[256] = {0};
-  if (gethostname(host, sizeof host - 1) == 0 && host[0]) return host;
-  return "outpost device";
-}
-
 // --- Commands
 
 int record_command(Home& home, std::vector<std::string> args, std::ostream& out) {
@@ -167,7 +159,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
   Home home(directory);
 
   if (command == "enroll") {
-    const std::string name = take_option(args, "--name").value_or(default_device_name());
+    const std::string name = take_option(args, "--name").value_or(Home::default_device_name());
     expect_args(args, 2, "outpost enroll URL CODE [--name NAME]");
     auto transport = transports(args[0]);
     const Enrollment enrollment = home.enroll(args[0], args[1], name, *transport);
