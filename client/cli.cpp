@@ -32,6 +32,10 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
   resolve CONFLICT_ID --value JSON    settle a conflict with the value to keep
   status                              pending changes, open conflicts, last sync
 
+Without a COMMAND, outpost opens its window:
+  outpost [--home DIR] [--software-renderer] [--fullscreen] [--size WIDTHxHEIGHT]
+          [--script FILE | --screenshot-dir DIR]
+
 --home DIR defaults to $OUTPOST_HOME, or ~/.local/share/outpost.
 )";
 
