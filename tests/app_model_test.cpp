@@ -8,8 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
-#include <cstring>
-#include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 
@@ -19,6 +18,7 @@
 #include "client/app/sync_schedule.h"
 #include "client/app/text.h"
 #include "client/app/worker.h"
+#include "support/temp_dir.h"
 #include "support/world.h"
 #include "sync/curl_transport.h"
 
@@ -34,24 +34,7 @@ using sync::Json;
 constexpr char kRegistryUrl[] = "http://registry.test";
 constexpr char kNobodyUrl[] = "http://127.0.0.1:1";  // nothing listens there: connection refused
 
-class TempHome {
- public:
-  TempHome() {
-    std::string pattern = "/tmp/outpost-app-XXXXXX";
-    REQUIRE_MESSAGE(::mkdtemp(pattern.data()) != nullptr, std::strerror(errno));
-    path_ = pattern;
-  }
-  ~TempHome() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempHome(const TempHome&) = delete;
-  TempHome& operator=(const TempHome&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempHome = test::TempDir;
 
 // A registry in this process, reached at kRegistryUrl; every other address goes to libcurl.
 struct Registry {
@@ -345,6 +328,7 @@ TEST_CASE("app model: records are browsed by collection, with who wrote each fie
   CHECK(rows[1].id == "b");
   CHECK(rows[1].preview.find("household: Bilal") != std::string::npos);
   CHECK(rows[1].preview.find("members: 4") != std::string::npos);
+  CHECK(rows[0].preview.find("note: \u2026") != std::string::npos);  // Arabic: not drawn unshaped
 
   model.apply(app::SelectRecord{"submissions", "a"});
   REQUIRE(model.state().record);
@@ -624,15 +608,20 @@ TEST_CASE("problems: sync failures in plain words, and whether retrying can help
   const app::SyncFailure offline = classify(sync::SyncError("cannot reach", true, 0));
   CHECK(offline.problem.key == "problem.offline");
   CHECK(offline.offline);
+  CHECK_FALSE(offline.answered);
   CHECK(offline.retry_later);
   const app::SyncFailure busy = classify(sync::SyncError("HTTP 503", true, 503));
   CHECK(busy.problem.key == "problem.registry_trouble");
   CHECK_FALSE(busy.offline);
+  CHECK(busy.answered);
   const app::SyncFailure revoked = classify(sync::SyncError("token", false, 401));
   CHECK(revoked.problem.key == "problem.device_refused");
   CHECK_FALSE(revoked.retry_later);
   CHECK(classify(client::ClientError("not enrolled")).problem.key == "problem.not_enrolled");
-  CHECK(classify(std::runtime_error("disk full")).problem.key == "problem.local_failure");
+  const app::SyncFailure local = classify(std::runtime_error("disk full"));
+  CHECK(local.problem.key == "problem.local_failure");
+  CHECK_FALSE(local.offline);
+  CHECK_FALSE(local.answered);
   CHECK(offline.problem.params == app::TextParams{{"url", "http://r"}});
 
   CHECK_FALSE(app::check_registry_url("https://registry.example.org:8440/base"));

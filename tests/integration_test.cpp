@@ -38,6 +38,7 @@
 #include "platform/sqlite.h"
 #include "support/fault_proxy.h"
 #include "support/process.h"
+#include "support/temp_dir.h"
 #include "sync/curl_transport.h"
 #include "sync/protocol.h"
 #include "sync/replica.h"
@@ -118,25 +119,7 @@ std::string integrity_of(const std::string& database_path) {
 
 // --- Temporary directories and child processes ----------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/outpost-it-XXXXXX";
-    REQUIRE_MESSAGE(::mkdtemp(pattern.data()) != nullptr, "mkdtemp: " << std::string(std::strerror(errno)));
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using outpost::test::TempDir;
 
 ProcessResult run_command(const std::vector<std::string>& argv, milliseconds timeout = kCommandTimeout) {
   return outpost::test::run_process(argv, {{}, timeout});

@@ -308,30 +308,24 @@ TEST_CASE("ui: clicks and typing on each screen emit the model's commands") {
     REQUIRE(size);
     CHECK(size->scale == app::kTextScales[3]);
   }
-  SUBCASE("conflicts: keep the lost value of a chosen conflict") {
+  SUBCASE("conflicts: keep either value, or a typed one that starts from the current value") {
     view.screen = ScreenId::Conflicts;
-    const app::Commands commands = imgui.run("click conflict.c1\nclick keep_lost\n", large_state(), view);
-    const auto* resolve = find_command<app::ResolveConflict>(commands);
-    REQUIRE(resolve);
-    CHECK(resolve->conflict_id == "c1");
-    CHECK(resolve->resolution == app::Resolution::KeepLost);
-  }
-  SUBCASE("conflicts: keep the current value") {
-    view.screen = ScreenId::Conflicts;
-    const app::Commands commands = imgui.run("click keep_kept\n", large_state(), view);
-    const auto* resolve = find_command<app::ResolveConflict>(commands);
-    REQUIRE(resolve);
-    CHECK(resolve->conflict_id == "c0");
-    CHECK(resolve->resolution == app::Resolution::KeepKept);
-  }
-  SUBCASE("conflicts: a typed value starts from the current one") {
-    view.screen = ScreenId::Conflicts;
-    const app::Commands commands = imgui.run("click conflict.c2\nclick save_merged\n", large_state(), view);
-    const auto* resolve = find_command<app::ResolveConflict>(commands);
-    REQUIRE(resolve);
-    CHECK(resolve->conflict_id == "c2");
-    CHECK(resolve->resolution == app::Resolution::Merged);
-    CHECK(resolve->merged_json == "\"7\"");
+    struct Case {
+      const char* script;
+      const char* conflict;
+      app::Resolution resolution;
+    };
+    for (const Case& expected : {Case{"click keep_kept\n", "c0", app::Resolution::KeepKept},
+                                 Case{"click conflict.c1\nclick keep_lost\n", "c1", app::Resolution::KeepLost},
+                                 Case{"click conflict.c2\nclick save_merged\n", "c2", app::Resolution::Merged}}) {
+      CAPTURE(expected.script);
+      const app::Commands commands = imgui.run(expected.script, large_state(), view);
+      const auto* resolve = find_command<app::ResolveConflict>(commands);
+      REQUIRE(resolve);
+      CHECK(resolve->conflict_id == expected.conflict);
+      CHECK(resolve->resolution == expected.resolution);
+      if (expected.resolution == app::Resolution::Merged) CHECK(resolve->merged_json == "\"7\"");
+    }
   }
   SUBCASE("navigation") {
     imgui.run("click nav.conflicts\n", large_state(), view);

@@ -41,11 +41,14 @@ class ObservedTransport final : public sync::Transport {
   std::optional<sync::HttpResponse> answer_;
 };
 
+// "field: value · field: value", one line. Right-to-left text shows as "…": the window cannot
+// shape it, and the record's detail says so (docs/ui.md).
 std::string record_preview(const sync::Record& record) {
   std::string preview;
   for (const auto& [name, field] : record.fields) {
     if (preview.size() > kPreviewBytes) break;
-    preview += (preview.empty() ? "" : " \u00b7 ") + name + ": " + display_value(field.value);
+    const std::string value = display_value(field.value);
+    preview += (preview.empty() ? "" : " \u00b7 ") + name + ": " + (has_right_to_left(value) ? "\u2026" : value);
   }
   return shorten(preview, kPreviewBytes);
 }
@@ -120,7 +123,7 @@ SyncOutcome AppModel::sync() {
     activity.problem = failure.problem;
     if (failure.offline)
       state_.connection = Connection::Offline;
-    else if (failure.problem.key != "problem.local_failure")
+    else if (failure.answered)
       state_.connection = Connection::Online;
     outcome = failure.retry_later ? SyncOutcome::RetryLater : SyncOutcome::NeedsUser;
   }

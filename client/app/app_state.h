@@ -43,7 +43,7 @@ struct CollectionSummary {
 struct RecordRow {
   std::string id;
   int64_t updated_ms = 0;
-  std::string preview;  // "field: value · field: value", one line
+  std::string preview;  // "field: value · field: value", one line; right-to-left values as "…"
 };
 
 struct RecordList {

@@ -13,8 +13,9 @@ SyncFailure classify_sync_failure(const std::exception& error, const std::string
   failure.problem.detail = error.what();
   if (const auto* sync_error = dynamic_cast<const sync::SyncError*>(&error)) {
     const int status = sync_error->http_status();
+    failure.offline = status == 0 && sync_error->retryable();
+    failure.answered = status != 0;
     if (sync_error->retryable()) {
-      failure.offline = status == 0;
       failure.problem.key = failure.offline ? "problem.offline" : "problem.registry_trouble";
     } else {
       failure.retry_later = false;

@@ -22,7 +22,8 @@ struct Problem {
 // What a failed sync means for the user, and whether trying again later can help.
 struct SyncFailure {
   Problem problem;
-  bool offline = false;     // no answer came back: no connection (yet)
+  bool offline = false;   // no answer came back: no connection (yet)
+  bool answered = false;  // the registry answered: the link works, the problem is elsewhere
   bool retry_later = true;  // false when only the user can fix it (device revoked, refused)
 };
 

@@ -26,9 +26,11 @@ void choose_collection(Frame& frame) {
     if (collection.name == view.collection) current = static_cast<int>(choices.size());
     choices.push_back({collection.name + " (" + std::to_string(collection.records) + ")", "collection." + collection.name});
   }
-  if (current < 0) {
-    current = 0;
-    view.collection = collections.front().name;
+  if (current < 0) {  // none chosen yet (or it went away): the one holding the most records
+    const auto largest = std::max_element(collections.begin(), collections.end(),
+                                          [](const auto& a, const auto& b) { return a.records < b.records; });
+    current = static_cast<int>(largest - collections.begin());
+    view.collection = largest->name;
   }
   const int clicked = choice_row(choices, current);
   if (clicked >= 0 && collections[static_cast<size_t>(clicked)].name != view.collection) {
