@@ -1,7 +1,5 @@
 #include "client/cli.h"
 
-#include <unistd.h>
-
 #include <ctime>
 #include <iostream>
 #include <optional>
@@ -33,6 +31,10 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
   conflicts [--all]                   list open conflicts (with --all, resolved ones too)
   resolve CONFLICT_ID --value JSON    settle a conflict with the value to keep
   status                              pending changes, open conflicts, last sync
+
+Without a COMMAND, outpost opens its window:
+  outpost [--home DIR] [--software-renderer] [--fullscreen] [--size WIDTHxHEIGHT]
+          [--script FILE | --screenshot-dir DIR]
 
 --home DIR defaults to $OUTPOST_HOME, or ~/.local/share/outpost.
 )";
@@ -83,12 +85,6 @@ std::string human_bytes(size_t bytes) {
   if (bytes < 10 * 1024) return std::to_string(bytes) + " B";
   if (bytes < 10 * 1024 * 1024) return std::to_string(bytes / 1024) + " KiB";
   return std::to_string(bytes / (1024 * 1024)) + " MiB";
-}
-
-std::string default_device_name() {
-  char host[256] = {0};
-  if (gethostname(host, sizeof host - 1) == 0 && host[0]) return host;
-  return "outpost device";
 }
 
 // --- Commands
@@ -167,7 +163,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
   Home home(directory);
 
   if (command == "enroll") {
-    const std::string name = take_option(args, "--name").value_or(default_device_name());
+    const std::string name = take_option(args, "--name").value_or(Home::default_device_name());
     expect_args(args, 2, "outpost enroll URL CODE [--name NAME]");
     auto transport = transports(args[0]);
     const Enrollment enrollment = home.enroll(args[0], args[1], name, *transport);

@@ -1,6 +1,7 @@
 #include "client/home.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -22,6 +23,12 @@ std::string Home::default_directory() {
   if (const char* data = std::getenv("XDG_DATA_HOME")) return std::string(data) + "/outpost";
   if (const char* home = std::getenv("HOME")) return std::string(home) + "/.local/share/outpost";
   return ".outpost";
+}
+
+std::string Home::default_device_name() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) == 0 && host[0]) return host;
+  return "outpost device";
 }
 
 std::optional<Enrollment> Home::enrollment() {

@@ -31,6 +31,8 @@ class Home {
   // Creates the directory (private to the user) and opens or creates its replica.
   explicit Home(const std::string& directory);
   static std::string default_directory();
+  // The name a device enrolls under unless told otherwise: its host name.
+  static std::string default_device_name();
 
   sync::Replica& replica() { return *replica_; }
   const std::string& directory() const { return directory_; }

@@ -40,6 +40,10 @@ size_t collect_header(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+int check_cancelled(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(user))() ? 1 : 0;
+}
+
 struct GlobalInit {
   GlobalInit() { curl_global_init(CURL_GLOBAL_DEFAULT); }
   ~GlobalInit() { curl_global_cleanup(); }
@@ -90,6 +94,11 @@ HttpResponse CurlTransport::send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
+  if (options_.cancelled) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_cancelled);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &options_.cancelled);
+  }
   if (request.method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
@@ -100,6 +109,7 @@ HttpResponse CurlTransport::send(const HttpRequest& request) {
 
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
+  if (code == CURLE_ABORTED_BY_CALLBACK) throw TransportError("the exchange with " + base_url_ + " was cancelled");
   if (code != CURLE_OK)
     throw TransportError("cannot reach the registry at " + base_url_ + ": " +
                          (error[0] ? std::string(error) : std::string(curl_easy_strerror(code))));

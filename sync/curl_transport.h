@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,9 @@ class CurlTransport final : public Transport {
     // patient enough for 2G and satellite links, but not forever.
     long low_speed_bytes = 64;
     long low_speed_time_s = 60;
+    // Asked about once a second during a transfer; true gives it up (TransportError), so a
+    // closing app need not wait for a slow link.
+    std::function<bool()> cancelled;
   };
   explicit CurlTransport(std::string base_url);
   CurlTransport(std::string base_url, Options options);

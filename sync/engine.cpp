@@ -38,6 +38,7 @@ HttpResponse SyncEngine::post(const OutgoingBatch& batch, SyncReport& report, co
   auto backoff = options.first_backoff;
   for (int attempt = 1;; ++attempt) {
     std::string failure;
+    int status = 0;  // stays 0 when no answer came back at all
     try {
       ++report.requests;
       report.bytes_sent += request.body.size();
@@ -45,10 +46,11 @@ HttpResponse SyncEngine::post(const OutgoingBatch& batch, SyncReport& report, co
       report.bytes_received += response.body.size();
       if (!is_retryable_status(response.status)) return response;
       failure = describe_error_response(response);
+      status = response.status;
     } catch (const TransportError& error) {
       failure = error.what();
     }
-    if (attempt >= options.max_attempts) throw SyncError(failure, true);
+    if (attempt >= options.max_attempts) throw SyncError(failure, true, status);
     log::info("sync attempt " + std::to_string(attempt) + " failed (" + failure + "); retrying");
     ++report.retries;
     if (options.sleep)

@@ -16,6 +16,7 @@ class SyncError : public std::runtime_error {
   SyncError(const std::string& message, bool retryable, int http_status = 0)
       : std::runtime_error(message), retryable_(retryable), http_status_(http_status) {}
   bool retryable() const { return retryable_; }
+  // The registry's answer; 0 when none came (no connection, a cut, a timeout).
   int http_status() const { return http_status_; }
 
  private:

@@ -271,14 +271,19 @@ std::optional<Record> Replica::get(const std::string& collection, const std::str
 }
 
 std::vector<Record> Replica::list(const std::string& collection, bool include_deleted) {
+  std::vector<Record> records;
+  for_each_record(collection, include_deleted, [&](Record&& record) { records.push_back(std::move(record)); });
+  return records;
+}
+
+void Replica::for_each_record(const std::string& collection, bool include_deleted,
+                              const std::function<void(Record&&)>& visit) {
   auto& rows = db_.prepare("SELECT id, fields FROM records WHERE collection=? ORDER BY id");
   rows.bind(1, collection);
-  std::vector<Record> records;
   while (rows.step()) {
     Record record = record_from_row(collection, rows.text(0), rows.text(1));
-    if (include_deleted || !record.deleted) records.push_back(std::move(record));
+    if (include_deleted || !record.deleted) visit(std::move(record));
   }
-  return records;
 }
 
 namespace {
@@ -336,6 +341,29 @@ ReplicaStatus Replica::status() {
 }
 
 bool Replica::has_pending_changes() { return db_.query_int("SELECT EXISTS(SELECT 1 FROM outbox)") != 0; }
+
+std::vector<CollectionUsage> Replica::usage() {
+  auto& rows = db_.prepare(
+      "SELECT collection, count(*), sum(json_extract(fields, '$._deleted[0]') IS 1), sum(length(fields) + length(id)) "
+      "FROM records GROUP BY collection ORDER BY collection");
+  std::vector<CollectionUsage> result;
+  while (rows.step()) {
+    const int64_t deleted = rows.int64(2);
+    result.push_back({rows.text(0), rows.int64(1) - deleted, deleted, rows.int64(3)});
+  }
+  return result;
+}
+
+std::vector<QueuedRecord> Replica::queued_records(int min_priority) {
+  auto& rows = db_.prepare(
+      "SELECT collection, id, max(priority), max(at) FROM outbox WHERE priority >= ? GROUP BY collection, id "
+      "ORDER BY max(priority) DESC, min(seq)");
+  rows.bind(1, min_priority);
+  std::vector<QueuedRecord> result;
+  while (rows.step())
+    result.push_back({rows.text(0), rows.text(1), static_cast<int>(rows.int64(2)), rows.int64(3)});
+  return result;
+}
 
 // --- Sync
 

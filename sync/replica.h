@@ -4,6 +4,7 @@
 // cursor, so a crash at any instant loses nothing and applies nothing twice.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -62,6 +63,20 @@ struct OutgoingBatch {
   std::vector<int64_t> outbox_rows;  // the local writes the request carries, acknowledged together
 };
 
+struct CollectionUsage {
+  std::string collection;
+  int64_t records = 0;  // live ones
+  int64_t deleted = 0;
+  int64_t bytes = 0;  // stored record rows (fields with their stamps, and ids)
+};
+
+struct QueuedRecord {
+  std::string collection;
+  std::string id;
+  int priority = 0;
+  int64_t written_ms = 0;  // the newest waiting write
+};
+
 struct ReplicaStatus {
   int64_t pending_changes = 0;  // fields with writes in the outbox
   int64_t pending_records = 0;
@@ -91,10 +106,18 @@ class Replica {
   std::optional<Record> get(const std::string& collection, const std::string& id);
   // Live records of a collection, ordered by id; `include_deleted` adds tombstoned ones.
   std::vector<Record> list(const std::string& collection, bool include_deleted = false);
+  // The same records one at a time, so a long collection is never all in memory at once. The
+  // visitor must not call back into the replica.
+  void for_each_record(const std::string& collection, bool include_deleted,
+                       const std::function<void(Record&&)>& visit);
   std::vector<Conflict> conflicts(bool open_only = true);
   std::optional<Conflict> conflict(const std::string& conflict_id);
   ReplicaStatus status();
   bool has_pending_changes();
+  // Records and stored bytes of every collection held, system ones ("_conflicts") included.
+  std::vector<CollectionUsage> usage();
+  // Records with writes waiting in the outbox at `min_priority` or above, highest first.
+  std::vector<QueuedRecord> queued_records(int min_priority);
 
   // --- Sync
   // The next request's worth of outbox, highest priority first, at most `max_records` record

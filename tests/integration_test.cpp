@@ -1325,3 +1325,52 @@ TEST_CASE("integration: a PUT without a body is answered at once") {
     }
   }
 }
+
+// --- The window, driven like a person would, under Xvfb ---------------------------------------------
+
+// The real outpost window on a virtual display enrolls with a typed address and code and syncs
+// with "Sync now", through its screens: the script clicks controls where they are drawn and
+// types into them. Both renderers: OpenGL 3 (Mesa's software one here) and SDL_Renderer.
+TEST_CASE("integration: the window enrolls and syncs, driven by a script under xvfb-run") {
+  for (const bool software : {false, true}) {
+    CAPTURE(software);
+    Testbed bed;
+    const std::string org = bed.admin().add_org("survey");
+    const std::string window_code = bed.admin().invite(org);
+    const std::string reader_code = bed.admin().invite(org);  // ahead of all HTTP traffic, see above
+    const Device tablet = bed.device("tablet");
+    tablet.put("hh-0001", {{"household", "Amina"}, {"members", 6}});  // offline work from before
+
+    const std::string script = bed.dir().file("enroll-and-sync.script");
+    outpost::files::write_file_atomic(script, "click nav.settings\n"
+                                              "click registry_url\n"
+                                              "type " + bed.registry_url() + "\n"
+                                              "click enrollment_code\n"
+                                              "type " + window_code + "\n"
+                                              "click enroll\n"
+                                              "wait enrolled\n"
+                                              "click nav.sync\n"
+                                              "click sync_now\n"
+                                              "wait synced\n"
+                                              "quit\n");
+    std::vector<std::string> argv = {"xvfb-run", "--auto-servernum", "--server-args=-screen 0 1024x700x24",
+                                     OUTPOST_BIN, "--home", tablet.home(), "--size", "1024x700", "--script", script};
+    if (software) argv.push_back("--software-renderer");
+    const ProcessResult window = outpost::test::run_process(argv, {{{"LC_ALL", "C"}, {"OUTPOST_LOG", "info"}}, 120s});
+    REQUIRE_MESSAGE(window.succeeded(), window.describe());
+    CHECK_MESSAGE(contains(window.err, software ? "drawing with SDL_Renderer (software)" : "drawing with OpenGL"),
+                  window.err);
+
+    const Json status = tablet.status();
+    CHECK(status["enrollment"]["org"] == org);
+    CHECK(status["pending_changes"] == 0);
+    CHECK(status["last_sync"]["result"] == "ok");
+
+    const Device reader = bed.device("reader");
+    reader.enroll(bed.registry_url(), reader_code);
+    reader.sync();
+    const Records records = reader.records();
+    REQUIRE(records.count("hh-0001") == 1);
+    CHECK(records.at("hh-0001") == Json{{"household", "Amina"}, {"members", 6}});
+  }
+}

@@ -1,0 +1,76 @@
+// The app model: a client Home plus the state the window shows, changed only by commands.
+// Everything here runs on one thread (the worker's, or a test's); it knows nothing of windows.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "client/app/app_state.h"
+#include "client/app/commands.h"
+#include "client/cli.h"
+#include "client/home.h"
+#include "platform/clock.h"
+
+namespace outpost::app {
+
+enum class SyncOutcome {
+  Synced,      // up to date with the registry
+  RetryLater,  // no connection, or a passing problem: trying again later can help
+  NeedsUser,   // only the user can fix it (not enrolled, device refused...)
+};
+
+// What applying a command did, for whoever schedules syncs.
+struct Effect {
+  bool local_change = false;  // the replica has a new local write to send
+  bool enrolled = false;
+  std::optional<SyncOutcome> synced;  // the command ran a sync
+};
+
+class AppModel {
+ public:
+  struct Options {
+    client::TransportFactory transports = client::curl_transport_factory();
+    sync::SyncOptions sync;
+    // Called after each committed sync batch (the state then shows the progress), and once as a
+    // sync starts. The worker publishes a snapshot there and applies the commands that came in.
+    std::function<void()> on_progress;
+    const Clock* clock = &SystemClock::instance();
+  };
+
+  // Opens (or creates) the home; throws what Home throws when it cannot.
+  AppModel(const std::string& home_directory, Options options);
+
+  const AppState& state() const { return state_; }
+  bool enrolled() const { return state_.enrollment.has_value(); }
+
+  Effect apply(const Command& command);
+  // Syncs now (ignored while a sync runs: a command arriving between batches may ask again).
+  SyncOutcome sync();
+  // Shown as "next automatic attempt"; the worker's schedule decides it.
+  void set_next_attempt(std::optional<int64_t> wall_ms) { state_.sync.next_attempt_ms = wall_ms; }
+
+ private:
+  Effect handle(const SyncNow&);
+  Effect handle(const Enroll& command);
+  Effect handle(const ResolveConflict& command);
+  Effect handle(const OpenCollection& command);
+  Effect handle(const SelectRecord& command);
+  Effect handle(const SetLanguage& command);
+  Effect handle(const SetTextScale& command);
+
+  // Reloads the named parts of the state from the home.
+  void refresh_all();
+  void refresh_enrollment();
+  void refresh_status();
+  void refresh_collections();
+  void refresh_conflicts();
+  void refresh_open_record_views();
+  void refresh_preferences();
+
+  Options options_;
+  client::Home home_;
+  AppState state_;
+};
+
+}  // namespace outpost::app

@@ -1,0 +1,132 @@
+// The app model as the window sees it: a plain snapshot the worker publishes after every change.
+// Screens draw from one snapshot for a whole frame and never touch the replica. Long lists sit
+// behind shared pointers, so publishing a new snapshot does not copy them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/app/problem.h"
+#include "sync/engine.h"
+#include "sync/replica.h"
+
+namespace outpost::app {
+
+struct EnrollmentView {
+  std::string registry_url;
+  std::string device_id;
+  std::string org_name;
+  std::string role;
+};
+
+// What the last exchange with the registry says about the link.
+enum class Connection { Unknown, Online, Offline };
+
+struct SyncActivity {
+  bool running = false;
+  int64_t started_ms = 0;
+  int64_t pending_at_start = 0;  // records waiting when the running sync began, to show the share sent
+  sync::SyncReport report;       // so far while running; else the last sync of this session
+  std::optional<Problem> problem;  // why the last sync of this session failed
+  uint64_t finished = 0;           // syncs finished (either way) this session
+  std::optional<int64_t> next_attempt_ms;  // when the worker will try by itself
+};
+
+struct CollectionSummary {
+  std::string name;
+  int64_t records = 0;
+};
+
+struct RecordRow {
+  std::string id;
+  int64_t updated_ms = 0;
+  std::string preview;  // "field: value · field: value", one line; right-to-left values as "…"
+};
+
+struct RecordList {
+  std::string collection;
+  std::vector<RecordRow> rows;  // live records, by id
+};
+
+struct FieldView {
+  std::string name;
+  std::string value;  // display_value()
+  bool right_to_left = false;
+  std::string written_by;  // replica id of the last writer
+  int64_t written_ms = 0;
+};
+
+struct RecordDetail {
+  std::string collection;
+  std::string id;
+  bool deleted = false;
+  int64_t updated_ms = 0;
+  std::vector<FieldView> fields;
+};
+
+struct ConflictSideView {
+  std::string value;       // display_value()
+  std::string value_json;  // exact, to start a merged value from
+  bool right_to_left = false;
+  std::string by;  // device name of the writer
+  int64_t at_ms = 0;
+};
+
+struct ConflictView {
+  std::string id;
+  std::string collection;
+  std::string record_id;
+  std::string field;
+  bool about_deletion = false;  // kept: the delete, lost: the edit (resolve: stay deleted / restore)
+  ConflictSideView kept;        // the value the record holds now
+  ConflictSideView lost;        // the concurrent write that lost
+  int64_t detected_ms = 0;
+};
+
+struct StorageUse {
+  int64_t database_bytes = 0;  // the replica's files on disk
+  std::vector<sync::CollectionUsage> collections;  // "_conflicts" included
+  int64_t measured_ms = 0;
+};
+
+struct Preferences {
+  std::string language;  // empty: the system's
+  double text_scale = 1.0;
+};
+
+// A user action that failed, kept for the screen that started it.
+struct ActionProblem {
+  std::string subject;  // e.g. the conflict id
+  Problem problem;
+};
+
+inline constexpr size_t kShownUrgent = 20;
+
+struct AppState {
+  uint64_t version = 0;  // grows with every published change
+  std::string home_directory;
+  std::optional<Problem> home_problem;  // the home could not be opened: nothing else works
+
+  std::string replica_id;
+  std::optional<EnrollmentView> enrollment;
+  Connection connection = Connection::Unknown;
+  sync::ReplicaStatus status;
+  SyncActivity sync;
+  std::vector<sync::QueuedRecord> urgent;  // queued high-priority records, the first kShownUrgent
+  int64_t urgent_total = 0;
+  std::vector<CollectionSummary> collections;
+  StorageUse storage;
+
+  std::shared_ptr<const RecordList> records;  // the open collection
+  std::optional<RecordDetail> record;         // the selected record
+  std::shared_ptr<const std::vector<ConflictView>> conflicts = std::make_shared<std::vector<ConflictView>>();
+
+  Preferences preferences;
+  std::optional<Problem> enroll_problem;
+  std::optional<ActionProblem> resolve_problem;
+};
+
+}  // namespace outpost::app

@@ -1,0 +1,48 @@
+// What screens ask of the model. A frame collects them; the worker applies them after it.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace outpost::app {
+
+struct SyncNow {};
+
+struct Enroll {
+  std::string registry_url;  // typed or pasted; surrounding blanks are ignored
+  std::string code;
+};
+
+enum class Resolution { KeepKept, KeepLost, Merged };
+
+struct ResolveConflict {
+  std::string conflict_id;
+  Resolution resolution = Resolution::KeepKept;
+  std::string merged_json;  // with Resolution::Merged: the value to keep, as JSON text
+};
+
+struct OpenCollection {
+  std::string collection;
+};
+
+struct SelectRecord {
+  std::string collection;
+  std::string id;
+};
+
+struct SetLanguage {
+  std::string language;  // empty: follow the system
+};
+
+struct SetTextScale {
+  double scale = 1.0;
+};
+
+using Command = std::variant<SyncNow, Enroll, ResolveConflict, OpenCollection, SelectRecord, SetLanguage, SetTextScale>;
+using Commands = std::vector<Command>;
+
+// The text sizes offered in the settings (1 = the display's natural size).
+inline constexpr double kTextScales[] = {0.85, 1.0, 1.25, 1.5, 2.0};
+
+}  // namespace outpost::app

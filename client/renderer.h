@@ -1,0 +1,57 @@
+// The window and what draws into it: OpenGL 3 where it works, SDL_Renderer (accelerated where
+// the device has it, else software) where it does not or when asked, so the app runs on a
+// Raspberry Pi, in a virtual machine and under Xvfb. Each renderer also sets up Dear ImGui's
+// SDL2 platform backend for its window, and shuts both down when destroyed.
+#pragma once
+
+#include <SDL.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+struct ImDrawData;
+
+namespace outpost::client {
+
+struct Image {
+  int width = 0;
+  int height = 0;
+  std::vector<unsigned char> rgba;  // rows top first
+};
+
+class Renderer {
+ public:
+  virtual ~Renderer() = default;
+  virtual std::string description() const = 0;
+  virtual void new_frame() = 0;  // both backends' NewFrame
+  virtual void render(ImDrawData* draw_data) = 0;
+  virtual void present() = 0;
+  // After the font atlas changed: uploads it again.
+  virtual void reload_fonts() = 0;
+  // The pixels of what render() drew, before present().
+  virtual Image read_pixels() = 0;
+};
+
+struct WindowDeleter {
+  void operator()(SDL_Window* window) const { SDL_DestroyWindow(window); }
+};
+using WindowHandle = std::unique_ptr<SDL_Window, WindowDeleter>;
+
+struct Display {
+  WindowHandle window;  // declared first: destroyed after the renderer that draws into it
+  std::unique_ptr<Renderer> renderer;
+};
+
+struct DisplayOptions {
+  int width = 1100;
+  int height = 720;
+  bool fullscreen = false;
+  bool software_renderer = false;
+};
+
+// Needs SDL's video subsystem and a current Dear ImGui context. Throws std::runtime_error with
+// SDL's reason when no window can be opened at all.
+Display open_display(const DisplayOptions& options);
+
+}  // namespace outpost::client

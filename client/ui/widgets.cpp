@@ -1,0 +1,185 @@
+#include "client/ui/widgets.h"
+
+#include <imgui_internal.h>
+#include <imgui_stdlib.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "client/ui/theme.h"
+
+namespace outpost::ui {
+
+// --- The item log
+
+const LoggedItem* ItemLog::find(std::string_view key) const {
+  for (const LoggedItem& item : items_)
+    if (item.name == key) return &item;
+  for (const LoggedItem& item : items_)
+    if (item.label == key) return &item;
+  return nullptr;
+}
+
+std::vector<std::pair<const LoggedItem*, const LoggedItem*>> ItemLog::collisions() const {
+  std::map<ImGuiID, const LoggedItem*> seen;
+  std::vector<std::pair<const LoggedItem*, const LoggedItem*>> found;
+  for (const LoggedItem& item : items_) {
+    auto [it, fresh] = seen.emplace(item.id, &item);
+    if (!fresh) found.emplace_back(it->second, &item);
+  }
+  return found;
+}
+
+ItemLog& item_log() {
+  static ItemLog log;
+  return log;
+}
+
+void log_last_item(std::string_view name, std::string_view text, bool enabled) {
+  item_log().add({std::string(name), std::string(text), ImGui::GetItemID(), ImGui::GetItemRectMin(),
+                  ImGui::GetItemRectMax(), enabled});
+}
+
+namespace {
+std::string id_label(std::string_view text, std::string_view name) {
+  std::string label;
+  label.reserve(text.size() + name.size() + 3);
+  label.append(text).append("###").append(name);
+  return label;
+}
+}  // namespace
+
+// --- Controls
+
+bool button(std::string_view text, std::string_view name, bool enabled) {
+  ImGui::BeginDisabled(!enabled);
+  const bool pressed = ImGui::Button(id_label(text, name).c_str());
+  ImGui::EndDisabled();
+  log_last_item(name, text, enabled);
+  return pressed && enabled;
+}
+
+namespace {
+// Buttons in the accent colour while the object lives.
+class AccentColors {
+ public:
+  AccentColors() {
+    ImGui::PushStyleColor(ImGuiCol_Button, palette().accent);
+    ImGui::PushStyleColor(ImGuiCol_ButtonHovered, palette().accent_hovered);
+    ImGui::PushStyleColor(ImGuiCol_ButtonActive, palette().accent_active);
+    ImGui::PushStyleColor(ImGuiCol_Text, palette().on_accent);
+  }
+  ~AccentColors() { ImGui::PopStyleColor(4); }
+  AccentColors(const AccentColors&) = delete;
+  AccentColors& operator=(const AccentColors&) = delete;
+};
+}  // namespace
+
+bool primary_button(std::string_view text, std::string_view name, bool enabled) {
+  AccentColors accent;
+  ImGui::BeginDisabled(!enabled);
+  const float width = std::min(ImGui::GetContentRegionAvail().x, ImGui::GetFontSize() * 18);
+  const bool pressed = ImGui::Button(id_label(text, name).c_str(), ImVec2(width, 0));
+  ImGui::EndDisabled();
+  log_last_item(name, text, enabled);
+  return pressed && enabled;
+}
+
+bool input_text(std::string_view label, std::string_view name, std::string& value, const char* hint, float room_right) {
+  ImGui::TextUnformatted(label.data(), label.data() + label.size());
+  ImGui::SetNextItemWidth(room_right > 0 ? -room_right : -FLT_MIN);
+  const bool changed = ImGui::InputTextWithHint(id_label("", name).c_str(), hint, &value);
+  log_last_item(name, label);
+  return changed;
+}
+
+bool input_multiline(std::string_view label, std::string_view name, std::string& value, float height) {
+  ImGui::TextUnformatted(label.data(), label.data() + label.size());
+  const bool changed = ImGui::InputTextMultiline(id_label("", name).c_str(), &value, ImVec2(-FLT_MIN, height));
+  log_last_item(name, label);
+  return changed;
+}
+
+bool selectable(std::string_view text, std::string_view name, bool selected, ImGuiSelectableFlags flags, ImVec2 size) {
+  const bool pressed = ImGui::Selectable(id_label(text, name).c_str(), selected, flags, size);
+  log_last_item(name, text);
+  return pressed;
+}
+
+bool radio(std::string_view text, std::string_view name, bool active) {
+  const bool pressed = ImGui::RadioButton(id_label(text, name).c_str(), active);
+  log_last_item(name, text);
+  return pressed;
+}
+
+int choice_row(const std::vector<Choice>& choices, int current) {
+  const ImGuiStyle& style = ImGui::GetStyle();
+  const float right_edge = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  int clicked = -1;
+  for (int i = 0; i < static_cast<int>(choices.size()); ++i) {
+    const Choice& choice = choices[static_cast<size_t>(i)];
+    const float width = ImGui::CalcTextSize(choice.text.c_str()).x + style.FramePadding.x * 2;
+    if (i > 0) {
+      ImGui::SameLine();
+      if (ImGui::GetCursorScreenPos().x + width > right_edge) ImGui::NewLine();
+    }
+    std::optional<AccentColors> accent;
+    if (i == current) accent.emplace();
+    if (button(choice.text, choice.name)) clicked = i;
+  }
+  return clicked;
+}
+
+// --- Text
+
+void heading(std::string_view text, ImFont* font) {
+  ImGui::Spacing();
+  if (font) ImGui::PushFont(font);
+  ImGui::TextUnformatted(text.data(), text.data() + text.size());
+  if (font) ImGui::PopFont();
+  ImGui::Separator();
+}
+
+void wrapped_text(std::string_view text) {
+  ImGui::PushTextWrapPos(0.0f);
+  ImGui::TextUnformatted(text.data(), text.data() + text.size());
+  ImGui::PopTextWrapPos();
+}
+
+void colored_text(const ImVec4& color, std::string_view text) {
+  ImGui::PushStyleColor(ImGuiCol_Text, color);
+  wrapped_text(text);
+  ImGui::PopStyleColor();
+}
+
+void muted_text(std::string_view text) { colored_text(ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled), text); }
+
+void status_dot(const ImVec4& color) {
+  const float size = ImGui::GetTextLineHeight();
+  const ImVec2 at = ImGui::GetCursorScreenPos();
+  ImGui::GetWindowDrawList()->AddCircleFilled(ImVec2(at.x + size * 0.5f, at.y + size * 0.5f), size * 0.35f,
+                                              ImGui::GetColorU32(color));
+  ImGui::Dummy(ImVec2(size, size));
+}
+
+bool begin_facts(const char* id) {
+  if (!ImGui::BeginTable(id, 2, ImGuiTableFlags_SizingStretchProp)) return false;
+  ImGui::TableSetupColumn("label", ImGuiTableColumnFlags_WidthFixed);
+  ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
+  return true;
+}
+
+void fact(std::string_view label, std::string_view value) {
+  ImGui::TableNextRow();
+  ImGui::TableNextColumn();
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextUnformatted(label.data(), label.data() + label.size());
+  ImGui::PopStyleColor();
+  ImGui::TableNextColumn();
+  wrapped_text(value);
+}
+
+void end_facts() { ImGui::EndTable(); }
+
+}  // namespace outpost::ui

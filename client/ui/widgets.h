@@ -1,0 +1,75 @@
+// The controls screens draw with. Each has the text the user reads, in the interface language,
+// and a stable name that makes its ImGui id ("text###name"): the id survives a language switch,
+// and scripts and tests find the control by name. Every control drawn in a frame is logged with
+// where it is, which is how a script clicks it and how tests find id collisions.
+#pragma once
+
+#include <imgui.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace outpost::ui {
+
+struct LoggedItem {
+  std::string name;   // stable: "sync_now", "nav.settings", "record.hh-0001"
+  std::string label;  // what the user reads
+  ImGuiID id = 0;
+  ImVec2 min;
+  ImVec2 max;
+  bool enabled = true;
+};
+
+class ItemLog {
+ public:
+  void clear() { items_.clear(); }
+  void add(LoggedItem item) { items_.push_back(std::move(item)); }
+  const std::vector<LoggedItem>& items() const { return items_; }
+  // The item named `key`, else the first one labelled `key`; null when the frame had neither.
+  const LoggedItem* find(std::string_view key) const;
+  // Items that had the same ImGui id in one frame: ImGui would treat them as one control.
+  std::vector<std::pair<const LoggedItem*, const LoggedItem*>> collisions() const;
+
+ private:
+  std::vector<LoggedItem> items_;
+};
+
+// The log of the frame being drawn (UI thread).
+ItemLog& item_log();
+// Logs the item ImGui drew last.
+void log_last_item(std::string_view name, std::string_view text, bool enabled = true);
+
+bool button(std::string_view text, std::string_view name, bool enabled = true);
+// The main action of a screen: wide and in the accent colour.
+bool primary_button(std::string_view text, std::string_view name, bool enabled = true);
+// A field with its label above it, as wide as the space less `room_right` (for a button beside it).
+bool input_text(std::string_view label, std::string_view name, std::string& value, const char* hint = "",
+                float room_right = 0.0f);
+bool input_multiline(std::string_view label, std::string_view name, std::string& value, float height);
+bool selectable(std::string_view text, std::string_view name, bool selected, ImGuiSelectableFlags flags = 0,
+                ImVec2 size = ImVec2(0, 0));
+bool radio(std::string_view text, std::string_view name, bool active);
+
+struct Choice {
+  std::string text;
+  std::string name;
+};
+// Choices side by side as buttons, the current one in the accent colour, wrapping to a new line
+// where the space ends; returns the index of the one clicked, or -1.
+int choice_row(const std::vector<Choice>& choices, int current);
+
+// --- Text
+void heading(std::string_view text, ImFont* font);
+void wrapped_text(std::string_view text);
+void muted_text(std::string_view text);
+void colored_text(const ImVec4& color, std::string_view text);
+// A filled circle the height of a text line: online/offline and similar states.
+void status_dot(const ImVec4& color);
+// "Label   value" rows of a two-column table; call between begin_facts() and end_facts().
+bool begin_facts(const char* id);
+void fact(std::string_view label, std::string_view value);
+void end_facts();
+
+}  // namespace outpost::ui

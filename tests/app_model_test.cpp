@@ -1,0 +1,631 @@
+// The window's app model without a window: each command applied to a real Home in a temporary
+// directory, against a registry in this process (or none at all); the sync schedule; the worker
+// thread; interface text.
+
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+
+#include "client/app/app_model.h"
+#include "client/app/assets.h"
+#include "client/app/i18n.h"
+#include "client/app/sync_schedule.h"
+#include "client/app/text.h"
+#include "client/app/worker.h"
+#include "support/temp_dir.h"
+#include "support/world.h"
+#include "sync/curl_transport.h"
+
+namespace {
+
+using namespace outpost;
+using namespace std::chrono_literals;
+using app::AppModel;
+using app::Resolution;
+using app::SyncOutcome;
+using sync::Json;
+
+constexpr char kRegistryUrl[] = "http://registry.test";
+constexpr char kNobodyUrl[] = "http://127.0.0.1:1";  // nothing listens there: connection refused
+
+using TempHome = test::TempDir;
+
+// A registry in this process, reached at kRegistryUrl; every other address goes to libcurl.
+struct Registry {
+  test::InProcessRegistry registry{SystemClock::instance()};
+  std::string org = registry.registry.add_org("Field Team").id;
+
+  std::string invite() {
+    return registry.registry.invite(registry::Registry::cli_admin(), org, registry::Role::Field);
+  }
+  client::TransportFactory transports() {
+    return [this](const std::string& url) -> std::unique_ptr<sync::Transport> {
+      if (url == kRegistryUrl) return std::make_unique<test::InProcessTransport>(registry);
+      return std::make_unique<sync::CurlTransport>(url);
+    };
+  }
+  AppModel::Options options() {
+    AppModel::Options options;
+    options.transports = transports();
+    options.sync.max_attempts = 1;
+    options.sync.sleep = [](std::chrono::milliseconds) {};
+    return options;
+  }
+  // Another device of the organization, driven through the core.
+  test::TestDevice device(const std::string& name) {
+    test::TestDevice device;
+    device.clock = std::make_unique<ManualClock>(SystemClock::instance().now_ms());
+    device.replica = std::make_unique<sync::Replica>(":memory:", *device.clock);
+    device.transport = std::make_unique<test::InProcessTransport>(registry);
+    device.token = test::enroll(registry, *device.replica, org, name);
+    return device;
+  }
+};
+
+// A home enrolled (through the core) in `registry`.
+void enroll_home(const std::string& directory, Registry& registry) {
+  client::Home home(directory);
+  test::InProcessTransport transport(registry.registry);
+  home.enroll(kRegistryUrl, registry.invite(), "tablet", transport);
+}
+
+std::string field_value(const app::AppState& state, const std::string& field) {
+  REQUIRE(state.record);
+  for (const app::FieldView& view : state.record->fields)
+    if (view.name == field) return view.value;
+  FAIL("the record has no field " << field);
+  return "";
+}
+
+void load_english() { app::translator().load(app::i18n_directory(), "en"); }
+
+}  // namespace
+
+// --- Enrollment
+
+TEST_CASE("app model: enrolling explains a bad address, a missing or refused code, an unreachable registry") {
+  TempHome home;
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  auto problem_after = [&](const std::string& url, const std::string& code) {
+    const app::Effect effect = model.apply(app::Enroll{url, code});
+    CHECK_FALSE(effect.enrolled);
+    CHECK_FALSE(model.enrolled());
+    REQUIRE(model.state().enroll_problem);
+    return model.state().enroll_problem->key;
+  };
+  CHECK(problem_after("registry.example.org", "CODE") == "problem.bad_url");
+  CHECK(problem_after("http://", "CODE") == "problem.bad_url");
+  CHECK(problem_after("http://registry test", "CODE") == "problem.bad_url");
+  CHECK(problem_after(kRegistryUrl, "  \n") == "problem.no_code");
+  CHECK(problem_after(kRegistryUrl, "NOT-A-CODE") == "problem.code_refused");
+  CHECK(problem_after(kNobodyUrl, registry.invite()) == "problem.enroll_unreachable");
+  CHECK_FALSE(model.state().enroll_problem->detail.empty());  // the core's sentence, for support
+}
+
+TEST_CASE("app model: a pasted address and code enroll the device, once") {
+  TempHome home;
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  const app::Effect effect = model.apply(app::Enroll{std::string(" ") + kRegistryUrl + " \n", " " + registry.invite() + "\n"});
+  CHECK(effect.enrolled);
+  CHECK_FALSE(model.state().enroll_problem);
+  REQUIRE(model.state().enrollment);
+  CHECK(model.state().enrollment->registry_url == kRegistryUrl);
+  CHECK(model.state().enrollment->org_name == "Field Team");
+  CHECK(model.state().connection == app::Connection::Online);
+
+  model.apply(app::Enroll{kRegistryUrl, registry.invite()});
+  REQUIRE(model.state().enroll_problem);
+  CHECK(model.state().enroll_problem->key == "problem.already_enrolled");
+}
+
+// --- Sync
+
+TEST_CASE("app model: a sync with no registry to reach reports offline and keeps the work") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    core.replica().set_settings({{"token", "t0ken"}, {"registry_url", kNobodyUrl}});
+    core.replica().put("submissions", "hh-1", {{"household", "Amina"}});
+  }
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  const app::Effect effect = model.apply(app::SyncNow{});
+  REQUIRE(effect.synced);
+  CHECK(*effect.synced == SyncOutcome::RetryLater);
+  const app::AppState& state = model.state();
+  REQUIRE(state.sync.problem);
+  CHECK(state.sync.problem->key == "problem.offline");
+  CHECK(state.connection == app::Connection::Offline);
+  CHECK_FALSE(state.sync.running);
+  CHECK(state.sync.finished == 1);
+  CHECK(state.status.pending_changes == 1);
+  CHECK(state.status.last_sync_ms.has_value());
+  CHECK(state.status.last_sync_result.value_or("ok") != "ok");
+}
+
+TEST_CASE("app model: a sync before enrollment needs the user") {
+  TempHome home;
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  CHECK(model.sync() == SyncOutcome::NeedsUser);
+  REQUIRE(model.state().sync.problem);
+  CHECK(model.state().sync.problem->key == "problem.not_enrolled");
+}
+
+TEST_CASE("app model: Sync now sends and receives, showing progress, counts and bytes") {
+  TempHome home;
+  Registry registry;
+  test::TestDevice colleague = registry.device("colleague");
+  for (int i = 0; i < 30; ++i)
+    colleague.replica->put("submissions", "s-" + std::to_string(100 + i), {{"household", "H" + std::to_string(i)}});
+  colleague.sync();
+
+  enroll_home(home.path(), registry);
+  {
+    client::Home core(home.path());
+    core.replica().put("incidents", "inc-1", {{"kind", "flood"}}, 10);
+  }
+  int progress_calls = 0;
+  AppModel::Options options = registry.options();
+  options.on_progress = [&] { ++progress_calls; };
+  AppModel model(home.path(), std::move(options));
+  REQUIRE(model.state().urgent.size() == 1);
+  CHECK(model.state().urgent[0].id == "inc-1");
+  CHECK(model.state().urgent[0].priority == 10);
+
+  const app::Effect effect = model.apply(app::SyncNow{});
+  REQUIRE(effect.synced);
+  CHECK(*effect.synced == SyncOutcome::Synced);
+  const app::AppState& state = model.state();
+  CHECK_FALSE(state.sync.problem);
+  CHECK(state.connection == app::Connection::Online);
+  CHECK(state.sync.report.pushed_changes == 1);
+  CHECK(state.sync.report.pulled_records == 30);
+  CHECK(state.sync.report.bytes_sent > 0);
+  CHECK(state.sync.report.bytes_received > 0);
+  CHECK(state.sync.pending_at_start == 1);
+  CHECK(progress_calls >= 2);  // as it started, and after the batch
+  CHECK(state.status.pending_changes == 0);
+  CHECK(state.urgent.empty());
+  CHECK(state.status.last_sync_result == "ok");
+  const auto submissions = std::find_if(state.collections.begin(), state.collections.end(),
+                                        [](const app::CollectionSummary& c) { return c.name == "submissions"; });
+  REQUIRE(submissions != state.collections.end());
+  CHECK(submissions->records == 30);
+}
+
+// --- Conflicts
+
+namespace {
+
+// A home whose record submissions/hh-1 has a conflict on each of `fields`: the home's values
+// ("ours-FIELD") won; a colleague's ("theirs-FIELD"), written at the same time, lost.
+void prepare_conflicts(const std::string& directory, Registry& registry, test::TestDevice& colleague,
+                       const std::vector<std::string>& fields) {
+  enroll_home(directory, registry);
+  client::Home home(directory);
+  test::InProcessTransport transport(registry.registry);
+  Json original = Json::object();
+  for (const std::string& field : fields) original[field] = "original-" + field;
+  home.replica().put("submissions", "hh-1", original);
+  home.sync(transport);
+  colleague.sync();
+  Json theirs = Json::object();
+  Json ours = Json::object();
+  for (const std::string& field : fields) {
+    theirs[field] = "theirs-" + field;
+    ours[field] = "ours-" + field;
+  }
+  colleague.replica->put("submissions", "hh-1", theirs);
+  colleague.sync();
+  home.replica().put("submissions", "hh-1", ours);  // later: wins, but did not see theirs
+  home.sync(transport);
+  home.sync(transport);
+  REQUIRE(home.replica().conflicts().size() == fields.size());
+}
+
+}  // namespace
+
+TEST_CASE("app model: a conflict is resolved by keeping one value, the other, or a typed one") {
+  TempHome home;
+  Registry registry;
+  test::TestDevice colleague = registry.device("colleague");
+  prepare_conflicts(home.path(), registry, colleague, {"members", "name", "notes"});
+  AppModel model(home.path(), registry.options());
+  const auto conflicts = model.state().conflicts;
+  REQUIRE(conflicts->size() == 3);
+  auto conflict_on = [&](const std::string& field) {
+    for (const app::ConflictView& conflict : *conflicts)
+      if (conflict.field == field) return conflict;
+    FAIL("no conflict on " << field);
+    return app::ConflictView{};
+  };
+  const app::ConflictView members = conflict_on("members");
+  CHECK(members.kept.value == "ours-members");
+  CHECK(members.lost.value == "theirs-members");
+  CHECK(members.lost.by.rfind("colleague", 0) == 0);  // the device's name, then its id
+  CHECK(members.kept.at_ms > 0);
+  CHECK_FALSE(members.about_deletion);
+
+  SUBCASE("keep the value the record holds") {
+    const app::Effect effect = model.apply(app::ResolveConflict{members.id, Resolution::KeepKept, ""});
+    CHECK(effect.local_change);
+    model.apply(app::SelectRecord{"submissions", "hh-1"});
+    CHECK(field_value(model.state(), "members") == "ours-members");
+  }
+  SUBCASE("keep the value that lost") {
+    model.apply(app::ResolveConflict{conflict_on("name").id, Resolution::KeepLost, ""});
+    model.apply(app::SelectRecord{"submissions", "hh-1"});
+    CHECK(field_value(model.state(), "name") == "theirs-name");
+  }
+  SUBCASE("keep a typed value") {
+    model.apply(app::ResolveConflict{conflict_on("notes").id, Resolution::Merged, R"("ours and theirs")"});
+    model.apply(app::SelectRecord{"submissions", "hh-1"});
+    CHECK(field_value(model.state(), "notes") == "ours and theirs");
+  }
+  CHECK_FALSE(model.state().resolve_problem);
+  CHECK(model.state().conflicts->size() == 2);
+  CHECK(model.state().status.open_conflicts == 2);
+  CHECK(model.state().status.pending_changes > 0);
+
+  // The choice travels: after a sync each way the colleague holds no open conflict either.
+  CHECK(model.apply(app::SyncNow{}).synced == SyncOutcome::Synced);
+  colleague.sync();
+  CHECK(colleague.replica->conflicts().size() == 2);
+}
+
+TEST_CASE("app model: a typed value that is not JSON, or a settled conflict, changes nothing") {
+  TempHome home;
+  Registry registry;
+  test::TestDevice colleague = registry.device("colleague");
+  prepare_conflicts(home.path(), registry, colleague, {"members"});
+  AppModel model(home.path(), registry.options());
+  const std::string id = model.state().conflicts->front().id;
+  const int64_t pending = model.state().status.pending_changes;
+
+  const app::Effect effect = model.apply(app::ResolveConflict{id, Resolution::Merged, "ours and theirs"});
+  CHECK_FALSE(effect.local_change);
+  REQUIRE(model.state().resolve_problem);
+  CHECK(model.state().resolve_problem->subject == id);
+  CHECK(model.state().resolve_problem->problem.key == "problem.bad_merged_value");
+  CHECK(model.state().resolve_problem->problem.params.at(0).first == "position");
+  CHECK(model.state().conflicts->size() == 1);
+  CHECK(model.state().status.pending_changes == pending);
+
+  model.apply(app::ResolveConflict{id, Resolution::KeepKept, ""});
+  CHECK_FALSE(model.state().resolve_problem);
+  model.apply(app::ResolveConflict{id, Resolution::KeepLost, ""});
+  REQUIRE(model.state().resolve_problem);
+  CHECK(model.state().resolve_problem->problem.key == "problem.conflict_gone");
+}
+
+// --- Browsing, preferences, storage
+
+TEST_CASE("app model: records are browsed by collection, with who wrote each field") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    core.replica().put("submissions", "b", {{"household", "Bilal"}, {"members", 4}});
+    core.replica().put("submissions", "a", {{"household", "Amina"}, {"note", "\u0645\u0631\u062d\u0628\u0627"}});
+    core.replica().put("submissions", "c", {{"household", "Gone"}});
+    core.replica().remove("submissions", "c");
+  }
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  model.apply(app::OpenCollection{"submissions"});
+  REQUIRE(model.state().records);
+  const auto& rows = model.state().records->rows;
+  REQUIRE(rows.size() == 2);  // the deleted one is not listed
+  CHECK(rows[0].id == "a");
+  CHECK(rows[1].id == "b");
+  CHECK(rows[1].preview.find("household: Bilal") != std::string::npos);
+  CHECK(rows[1].preview.find("members: 4") != std::string::npos);
+  CHECK(rows[0].preview.find("note: \u2026") != std::string::npos);  // Arabic: not drawn unshaped
+
+  model.apply(app::SelectRecord{"submissions", "a"});
+  REQUIRE(model.state().record);
+  CHECK(model.state().record->fields.size() == 2);
+  for (const app::FieldView& field : model.state().record->fields) {
+    CHECK(field.written_by == model.state().replica_id);
+    CHECK(field.right_to_left == (field.name == "note"));
+  }
+  model.apply(app::SelectRecord{"submissions", "nobody"});
+  CHECK_FALSE(model.state().record);
+
+  model.apply(app::OpenCollection{"unknown"});
+  REQUIRE(model.state().records);
+  CHECK(model.state().records->rows.empty());
+}
+
+TEST_CASE("app model: the language and text size stay with the home") {
+  TempHome home;
+  Registry registry;
+  {
+    AppModel model(home.path(), registry.options());
+    CHECK(model.state().preferences.language.empty());
+    CHECK(model.state().preferences.text_scale == 1.0);
+    model.apply(app::SetLanguage{"fr"});
+    model.apply(app::SetTextScale{1.5});
+  }
+  AppModel model(home.path(), registry.options());
+  CHECK(model.state().preferences.language == "fr");
+  CHECK(model.state().preferences.text_scale == 1.5);
+  model.apply(app::SetTextScale{100});
+  CHECK(model.state().preferences.text_scale == 3.0);
+  model.apply(app::SetTextScale{std::nan("")});
+  CHECK(model.state().preferences.text_scale == 1.0);
+}
+
+TEST_CASE("app model: storage is counted per kind of data") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    for (int i = 0; i < 5; ++i) core.replica().put("submissions", "s" + std::to_string(i), {{"text", std::string(100, 'x')}});
+    core.replica().put("incidents", "i1", {{"kind", "fire"}});
+  }
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  const app::StorageUse& storage = model.state().storage;
+  CHECK(storage.database_bytes > 0);
+  CHECK(storage.measured_ms > 0);
+  REQUIRE(storage.collections.size() == 2);
+  CHECK(storage.collections[1].collection == "submissions");
+  CHECK(storage.collections[1].records == 5);
+  CHECK(storage.collections[1].bytes > 500);
+  REQUIRE(model.state().collections.size() == 2);
+  CHECK(model.state().collections[0].name == "incidents");
+}
+
+// --- The sync schedule
+
+TEST_CASE("sync schedule: at start, soon after a change, on a growing backoff offline, not when only the user can help") {
+  using Clock = app::SyncSchedule::Clock;
+  const Clock::time_point t0{};
+  app::SyncSchedule schedule;
+  schedule.start(t0, false);
+  CHECK_FALSE(schedule.due());
+  schedule.local_change(t0);
+  CHECK_FALSE(schedule.due());  // not enrolled: nothing to sync with
+
+  schedule.start(t0, true);
+  REQUIRE(schedule.due());
+  CHECK(*schedule.due() == t0);
+
+  // Offline: 30 s, then doubling up to 10 minutes.
+  Clock::time_point now = t0;
+  std::vector<long> waits;
+  for (int attempt = 0; attempt < 7; ++attempt) {
+    schedule.finished(now, SyncOutcome::RetryLater);
+    waits.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(*schedule.due() - now).count()));
+    now = *schedule.due();
+  }
+  CHECK(waits == std::vector<long>{30, 60, 120, 240, 480, 600, 600});
+
+  // A change made offline is tried soon, whatever the backoff says.
+  schedule.finished(now, SyncOutcome::RetryLater);
+  schedule.local_change(now);
+  CHECK(*schedule.due() == now + std::chrono::seconds(2));
+
+  // Back online: the backoff starts over; the next sync is the periodic one.
+  schedule.finished(now, SyncOutcome::Synced);
+  CHECK(*schedule.due() == now + std::chrono::seconds(600));
+  schedule.finished(now, SyncOutcome::RetryLater);
+  CHECK(*schedule.due() == now + std::chrono::seconds(30));
+
+  // A refused device waits for the user, even after changes.
+  schedule.finished(now, SyncOutcome::NeedsUser);
+  CHECK_FALSE(schedule.due());
+  schedule.local_change(now);
+  CHECK_FALSE(schedule.due());
+}
+
+// --- The worker thread
+
+namespace {
+
+// Collects the worker's wake-ups; waits for a snapshot that satisfies a condition.
+class Snapshots {
+ public:
+  void wake() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++wakes_;
+    changed_.notify_all();
+  }
+  template <typename Condition>
+  std::shared_ptr<const app::AppState> wait_for(app::Worker& worker, Condition condition) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    std::shared_ptr<const app::AppState> state;
+    // The limit only keeps a broken worker from hanging the suite; nothing here is timed.
+    const bool met = changed_.wait_for(lock, 60s, [&] {
+      state = worker.snapshot();
+      return condition(*state);
+    });
+    REQUIRE_MESSAGE(met, "the worker never published the expected snapshot");
+    return state;
+  }
+  int wakes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return wakes_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int wakes_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("worker: syncs an enrolled home at start, applies posted commands and wakes the window each time") {
+  TempHome home;
+  Registry registry;
+  test::TestDevice colleague = registry.device("colleague");
+  colleague.replica->put("submissions", "s-1", {{"household", "Amina"}});
+  colleague.sync();
+  enroll_home(home.path(), registry);
+
+  Snapshots snapshots;
+  app::Worker::Options options;
+  options.home_directory = home.path();
+  options.transports = registry.transports();
+  options.wake = [&] { snapshots.wake(); };
+  app::Worker worker(std::move(options));
+
+  auto synced = snapshots.wait_for(worker, [](const app::AppState& state) { return state.sync.finished >= 1; });
+  CHECK_FALSE(synced->sync.problem);
+  CHECK(synced->sync.report.pulled_records == 1);
+  CHECK(synced->sync.next_attempt_ms.has_value());  // the periodic one
+
+  worker.post({app::OpenCollection{"submissions"}, app::SetTextScale{1.25}});
+  auto browsed = snapshots.wait_for(worker, [](const app::AppState& state) {
+    return state.records && state.preferences.text_scale == 1.25;
+  });
+  REQUIRE(browsed->records->rows.size() == 1);
+  CHECK(browsed->records->rows[0].id == "s-1");
+  CHECK(browsed->version > synced->version);
+  CHECK(snapshots.wakes() >= 3);
+}
+
+TEST_CASE("worker: an unusable home is reported, not thrown") {
+  TempHome home;
+  const std::string file = home.path() + "/not-a-directory";
+  { std::ofstream(file) << "x"; }
+  Snapshots snapshots;
+  app::Worker::Options options;
+  options.home_directory = file;
+  options.wake = [&] { snapshots.wake(); };
+  app::Worker worker(std::move(options));
+  auto state = snapshots.wait_for(worker, [](const app::AppState& s) { return s.home_problem.has_value(); });
+  CHECK(state->home_problem->key == "problem.home_unusable");
+  CHECK_FALSE(state->home_problem->detail.empty());
+}
+
+TEST_CASE("worker: stopping while the registry cannot be reached ends the retries at once") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    core.replica().set_settings({{"token", "t0ken"}, {"registry_url", kNobodyUrl}});
+  }
+  Snapshots snapshots;
+  app::Worker::Options options;
+  options.home_directory = home.path();
+  options.sync_attempts = 50;  // with its backoff, minutes of retrying unless stopping cuts it short
+  options.wake = [&] { snapshots.wake(); };
+  auto worker = std::make_unique<app::Worker>(std::move(options));
+  snapshots.wait_for(*worker, [](const app::AppState& state) { return state.sync.running; });
+  worker.reset();  // returns: the retry wait is interrupted
+}
+
+// --- Interface text
+
+TEST_CASE("i18n: every catalog has every English text, with the same placeholders") {
+  const std::string directory = app::i18n_directory();
+  const auto languages = app::available_languages(directory);
+  CHECK(languages == std::vector<std::string>{"en", "es", "fr"});
+  const app::Catalog english = app::Catalog::load(directory + "/en.json");
+  auto placeholders = [](const std::string& text) {
+    std::vector<std::string> names;
+    for (size_t open = text.find('{'); open != std::string::npos; open = text.find('{', open + 1))
+      names.push_back(text.substr(open, text.find('}', open) - open + 1));
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  for (const std::string& language : languages) {
+    const app::Catalog catalog = app::Catalog::load(directory + "/" + language + ".json");
+    CHECK_MESSAGE(catalog.texts().size() == english.texts().size(), language);
+    for (const auto& [key, text] : english.texts()) {
+      const std::string* translated = catalog.find(key);
+      CHECK_MESSAGE(translated, language << " has no text for " << key);
+      if (translated) CHECK_MESSAGE(placeholders(*translated) == placeholders(text), language << ": " << key);
+    }
+  }
+}
+
+TEST_CASE("i18n: a translator falls back to English, then to the key; plurals follow the language") {
+  app::Translator translator;
+  translator.load(app::i18n_directory(), "fr");
+  CHECK(translator.language() == "fr");
+  CHECK(std::string(translator.text("screen.settings")) == "Réglages");
+  CHECK(std::string(translator.text("no.such.key")) == "no.such.key");
+  CHECK(translator.count("time.minutes_ago", 0) == "il y a 0 minute");  // French: 0 is singular
+  CHECK(translator.format("status.last_sync", {{"when", "hier"}}) == "dernière synchro hier");
+
+  translator.load(app::i18n_directory(), "xx");  // no catalog: English
+  CHECK(translator.language() == "en");
+  CHECK(translator.count("time.minutes_ago", 0) == "0 minutes ago");
+  CHECK(translator.count("time.minutes_ago", 1) == "1 minute ago");
+
+  CHECK_THROWS_WITH(app::Catalog::load("/nonexistent/en.json"), doctest::Contains("/nonexistent/en.json"));
+}
+
+TEST_CASE("i18n: the language comes from the preference, else the system locale, else English") {
+  const std::vector<std::string> available = {"en", "es", "fr"};
+  const char* saved_all = std::getenv("LC_ALL");
+  const std::string restore = saved_all ? saved_all : "";
+  ::setenv("LC_ALL", "es_ES.UTF-8", 1);
+  CHECK(app::system_language() == "es");
+  CHECK(app::choose_language("", available) == "es");
+  CHECK(app::choose_language("fr", available) == "fr");
+  CHECK(app::choose_language("de", available) == "es");
+  ::setenv("LC_ALL", "C", 1);
+  CHECK(app::system_language() == "en");
+  ::setenv("LC_ALL", "pt_BR", 1);
+  CHECK(app::choose_language("", available) == "en");
+  if (saved_all)
+    ::setenv("LC_ALL", restore.c_str(), 1);
+  else
+    ::unsetenv("LC_ALL");
+}
+
+TEST_CASE("text: sizes, cut text and right-to-left scripts") {
+  load_english();
+  CHECK(app::format_bytes(812) == "812 B");
+  CHECK(app::format_bytes(12'400) == "12.4 kB");
+  CHECK(app::format_bytes(3'100'000) == "3.1 MB");
+  CHECK(app::format_ago(1'000'000, 1'000'000 + 30'000) == "just now");
+  CHECK(app::format_ago(0, 5 * 60'000) == "5 minutes ago");
+  CHECK(app::format_ago(0, 3 * 24 * 3'600'000) == "3 days ago");
+  CHECK(app::shorten("abc", 10) == "abc");
+  CHECK(app::shorten("h\u00e9llo", 2) == "h\u2026");  // not halfway through the é
+  CHECK(app::has_right_to_left("\u0645\u0631\u062d\u0628\u0627"));  // Arabic
+  CHECK(app::has_right_to_left("shalom \u05e9\u05dc\u05d5\u05dd"));    // Hebrew
+  CHECK_FALSE(app::has_right_to_left("\u041f\u0440\u0438\u0432\u0435\u0442 Vi\u1ec7t Nam \u0391\u03b8\u03ae\u03bd\u03b1"));
+  CHECK(app::display_value(Json("text")) == "text");
+  CHECK(app::display_value(Json(nullptr)).empty());
+  CHECK(app::display_value(Json::array({1, 2})) == "[1,2]");
+}
+
+TEST_CASE("problems: sync failures in plain words, and whether retrying can help") {
+  auto classify = [](const std::exception& error) { return app::classify_sync_failure(error, "http://r"); };
+  const app::SyncFailure offline = classify(sync::SyncError("cannot reach", true, 0));
+  CHECK(offline.problem.key == "problem.offline");
+  CHECK(offline.offline);
+  CHECK_FALSE(offline.answered);
+  CHECK(offline.retry_later);
+  const app::SyncFailure busy = classify(sync::SyncError("HTTP 503", true, 503));
+  CHECK(busy.problem.key == "problem.registry_trouble");
+  CHECK_FALSE(busy.offline);
+  CHECK(busy.answered);
+  const app::SyncFailure revoked = classify(sync::SyncError("token", false, 401));
+  CHECK(revoked.problem.key == "problem.device_refused");
+  CHECK_FALSE(revoked.retry_later);
+  CHECK(classify(client::ClientError("not enrolled")).problem.key == "problem.not_enrolled");
+  const app::SyncFailure local = classify(std::runtime_error("disk full"));
+  CHECK(local.problem.key == "problem.local_failure");
+  CHECK_FALSE(local.offline);
+  CHECK_FALSE(local.answered);
+  CHECK(offline.problem.params == app::TextParams{{"url", "http://r"}});
+
+  CHECK_FALSE(app::check_registry_url("https://registry.example.org:8440/base"));
+  CHECK_FALSE(app::check_registry_url("http://127.0.0.1:8440"));
+  CHECK(app::check_registry_url("ftp://registry.example.org"));
+  CHECK(app::check_registry_url(""));
+}

@@ -1,0 +1,380 @@
+// Every screen drawn with Dear ImGui and no window: a context with the app's real fonts and
+// style, frames built and rendered to draw lists nobody shows. Checks inlined into this code
+// throw (imgui_config.h), checks inside libimgui.a abort the test; the item log finds controls
+// that share an id. Clicks and typing go through the same script driver as the window's.
+
+#include <doctest/doctest.h>
+#include <imgui.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include "client/app/assets.h"
+#include "client/app/i18n.h"
+#include "client/ui/screens.h"
+#include "client/ui/script.h"
+#include "client/ui/theme.h"
+#include "client/ui/widgets.h"
+
+namespace {
+
+using namespace outpost;
+using ui::ScreenId;
+
+constexpr int64_t kNow = 1'790'000'000'000;  // a fixed instant in 2026
+constexpr int kFramesPerScreen = 5;
+constexpr int kLargeRecords = 10'000;
+constexpr int kLargeConflicts = 500;
+
+class ImGuiAssertion : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void throw_assertion(const char* expression, const char* file, int line) {
+  throw ImGuiAssertion(std::string("Dear ImGui check failed: ") + expression + " at " + file + ":" + std::to_string(line));
+}
+
+// A Dear ImGui context with the app's fonts and style, and no backend.
+class HeadlessImGui {
+ public:
+  HeadlessImGui(ImVec2 size, ui::Appearance appearance) : compact_(appearance.touch) {
+    ui::set_imgui_assertion_handler(throw_assertion);
+    app::translator().load(app::i18n_directory(), "en");
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;
+    io.DisplaySize = size;
+    io.DeltaTime = 1.0f / 60;
+    fonts_ = ui::load_fonts(*io.Fonts, appearance);
+    unsigned char* pixels = nullptr;
+    int width = 0;
+    int height = 0;
+    io.Fonts->GetTexDataAsRGBA32(&pixels, &width, &height);
+    ui::apply_style(ImGui::GetStyle(), appearance);
+  }
+  ~HeadlessImGui() {
+    ImGui::DestroyContext();
+    ui::set_imgui_assertion_handler(nullptr);
+  }
+  HeadlessImGui(const HeadlessImGui&) = delete;
+  HeadlessImGui& operator=(const HeadlessImGui&) = delete;
+
+  const ui::Fonts& fonts() const { return fonts_; }
+
+  // One frame of the whole window; returns what it asked of the model.
+  app::Commands frame(const app::AppState& state, ui::ViewState& view, ui::ScriptDriver* script = nullptr) {
+    if (script) script->before_frame(ImGui::GetIO(), ui::item_log(), state, std::chrono::steady_clock::now());
+    ImGui::NewFrame();
+    ui::item_log().clear();
+    app::Commands commands;
+    ui::Frame frame{state, view, commands};
+    frame.now_ms = kNow;
+    frame.compact = compact_;
+    frame.heading = fonts_.heading;
+    ui::draw_app(frame);
+    ImGui::Render();
+    for (const auto& [first, second] : ui::item_log().collisions())
+      FAIL_CHECK("controls share an id: '" << first->name << "' and '" << second->name << "'");
+    return commands;
+  }
+
+  // Runs `script` to its end; returns every command the frames emitted.
+  app::Commands run(const std::string& script_text, const app::AppState& state, ui::ViewState& view) {
+    ui::ScriptDriver driver(ui::Script::parse(script_text, "test script"));
+    app::Commands all;
+    for (int frames = 0; !driver.done() && frames < 1000; ++frames)
+      for (app::Command& command : frame(state, view, &driver)) all.push_back(std::move(command));
+    CHECK_MESSAGE(driver.done(), "the script did not finish");
+    CHECK_MESSAGE(!driver.failure(), driver.failure().value_or(""));
+    return all;
+  }
+
+ private:
+  ui::Fonts fonts_;
+  bool compact_;
+};
+
+// --- Models to draw
+
+app::AppState empty_state() {
+  app::AppState state;
+  state.version = 1;
+  state.home_directory = "/home/field/.local/share/outpost";
+  state.replica_id = "0123456789abcdef0123456789abcdef";
+  return state;
+}
+
+app::ConflictSideView side(const std::string& value, const std::string& by, int64_t at) {
+  return {value, "\"" + value + "\"", false, by, at};
+}
+
+app::AppState large_state() {
+  app::AppState state = empty_state();
+  state.enrollment = app::EnrollmentView{"https://registry.example.org", "dev-42", "Relief Network", "field"};
+  state.connection = app::Connection::Online;
+  state.status.pending_changes = 1234;
+  state.status.pending_records = 321;
+  state.status.open_conflicts = kLargeConflicts;
+  state.status.last_sync_ms = kNow - 3 * 60'000;
+  state.status.last_sync_result = "ok";
+  state.sync.finished = 3;
+  state.sync.report = {4, 500, 9000, 3, 120'000, 2'400'000, 1};
+  state.sync.next_attempt_ms = kNow + 600'000;
+  for (int i = 0; i < 20; ++i)
+    state.urgent.push_back({"incidents", "inc-" + std::to_string(i), 10, kNow - i * 60'000});
+  state.urgent_total = 57;
+  state.collections = {{"submissions", kLargeRecords}, {"incidents", 57}, {"activities", 0}};
+  state.storage.database_bytes = 48'000'000;
+  state.storage.collections = {{"_conflicts", kLargeConflicts, 0, 400'000}, {"submissions", kLargeRecords, 12, 40'000'000}};
+  state.storage.measured_ms = kNow;
+
+  auto records = std::make_shared<app::RecordList>();
+  records->collection = "submissions";
+  for (int i = 0; i < kLargeRecords; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "s-%05d", i);
+    records->rows.push_back({id, kNow - i * 1000, "household: H\u1ec7 " + std::to_string(i) + " \u00b7 members: 5"});
+  }
+  state.records = records;
+  state.record = app::RecordDetail{"submissions", "s-00000", false, kNow - 1000,
+                                   {{"household", "Amina Yusuf", false, state.replica_id, kNow - 1000},
+                                    {"name_ar", "\u0623\u0645\u064a\u0646\u0629", true, "fedcba9876543210", kNow - 2000},
+                                    {"needs", "[\"water\",\"shelter\"]", false, "fedcba9876543210", kNow - 3000}}};
+  auto conflicts = std::make_shared<std::vector<app::ConflictView>>();
+  for (int i = 0; i < kLargeConflicts; ++i) {
+    const bool deletion = i % 7 == 0;
+    app::ConflictView conflict{"c" + std::to_string(i), "submissions", "s-" + std::to_string(i),
+                               deletion ? "_deleted" : "members", deletion,
+                               side("7", "Field tablet", kNow - 60'000), side("8", "Coordinator laptop", kNow - 50'000),
+                               kNow - 30'000};
+    if (deletion) {
+      conflict.kept.value_json = "true";
+      conflict.lost.value_json = "false";
+    }
+    conflicts->push_back(std::move(conflict));
+  }
+  state.conflicts = conflicts;
+  state.preferences.text_scale = 1.0;
+  return state;
+}
+
+app::AppState syncing_state() {
+  app::AppState state = large_state();
+  state.sync.running = true;
+  state.sync.pending_at_start = 321;
+  state.sync.report = {1, 120, 0, 0, 40'000, 1'000, 0};
+  return state;
+}
+
+app::AppState failing_state() {
+  app::AppState state = large_state();
+  state.connection = app::Connection::Offline;
+  state.sync.problem = app::Problem{"problem.offline", {{"url", "https://registry.example.org"}}, "cannot reach it"};
+  state.enroll_problem = app::Problem{"problem.code_refused", {}, "unknown code"};
+  state.resolve_problem = app::ActionProblem{"c0", {"problem.bad_merged_value", {{"position", "3"}}, "bad JSON"}};
+  return state;
+}
+
+app::AppState broken_home_state() {
+  app::AppState state = empty_state();
+  state.home_problem = app::Problem{"problem.home_unusable", {{"path", state.home_directory}}, "permission denied"};
+  return state;
+}
+
+struct Layout {
+  const char* name;
+  ImVec2 size;
+  ui::Appearance appearance;
+};
+
+const Layout kLayouts[] = {
+    {"laptop", ImVec2(1280, 800), {1.0f, 1.0f, false}},
+    {"5-inch touch screen", ImVec2(800, 480), {1.0f, 1.0f, true}},
+    {"largest text", ImVec2(1280, 800), {1.0f, 2.0f, false}},
+};
+
+size_t count_named(const std::string& prefix) {
+  size_t count = 0;
+  for (const ui::LoggedItem& item : ui::item_log().items()) count += item.name.rfind(prefix, 0) == 0;
+  return count;
+}
+
+// The last command of type T.
+template <typename T>
+const T* find_command(const app::Commands& commands) {
+  const T* found = nullptr;
+  for (const app::Command& command : commands)
+    if (const T* typed = std::get_if<T>(&command)) found = typed;
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("ui: every screen draws over an empty model and a large one, on every layout, without an assertion or id collision") {
+  const std::pair<const char*, app::AppState> states[] = {
+      {"empty", empty_state()},   {"large", large_state()},           {"syncing", syncing_state()},
+      {"failing", failing_state()}, {"broken home", broken_home_state()},
+  };
+  for (const Layout& layout : kLayouts) {
+    HeadlessImGui imgui(layout.size, layout.appearance);
+    for (const auto& [state_name, state] : states) {
+      for (const ui::ScreenEntry& screen : ui::screen_registry()) {
+        INFO(layout.name << ", " << state_name << " model, " << screen.name << " screen");
+        ui::ViewState view;
+        view.screen = screen.id;
+        view.languages = {{"en", "English"}, {"fr", "Fran\u00e7ais"}};
+        view.renderer = "none";
+        for (int frame = 0; frame < kFramesPerScreen; ++frame) REQUIRE_NOTHROW(imgui.frame(state, view));
+        CHECK(view.screen == screen.id);
+      }
+    }
+  }
+}
+
+TEST_CASE("ui: a long list draws only the rows in view") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  const app::AppState state = large_state();
+  ui::ViewState view;
+  view.screen = ScreenId::Records;
+  for (int frame = 0; frame < kFramesPerScreen; ++frame) imgui.frame(state, view);
+  const size_t rows = count_named("record.");
+  CHECK(rows > 5);
+  CHECK(rows < 100);
+
+  view.screen = ScreenId::Conflicts;
+  for (int frame = 0; frame < kFramesPerScreen; ++frame) imgui.frame(state, view);
+  CHECK(count_named("conflict.") < 100);
+}
+
+TEST_CASE("ui: the records screen asks for the chosen collection and record once") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  app::AppState state = large_state();
+  state.records.reset();
+  state.record.reset();
+  ui::ViewState view;
+  view.screen = ScreenId::Records;
+  app::Commands first = imgui.frame(state, view);
+  const auto* open = find_command<app::OpenCollection>(first);
+  REQUIRE(open);
+  CHECK(open->collection == "submissions");
+  CHECK(imgui.frame(state, view).empty());  // asked once, while the answer is on its way
+
+  state = large_state();
+  app::Commands commands = imgui.run("click record.s-00003\nquit\n", state, view);
+  const auto* select = find_command<app::SelectRecord>(commands);
+  REQUIRE(select);
+  CHECK(select->id == "s-00003");
+  CHECK(view.records.record_id == "s-00003");
+}
+
+TEST_CASE("ui: clicks and typing on each screen emit the model's commands") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  ui::ViewState view;
+  view.languages = {{"en", "English"}, {"es", "Espa\u00f1ol"}, {"fr", "Fran\u00e7ais"}};
+
+  SUBCASE("dashboard: sync now") {
+    const app::Commands commands = imgui.run("click sync_now\n", large_state(), view);
+    CHECK(find_command<app::SyncNow>(commands));
+  }
+  SUBCASE("sync: sync now, but not while a sync runs") {
+    view.screen = ScreenId::Sync;
+    const app::Commands commands = imgui.run("click \"Sync now\"\n", large_state(), view);
+    CHECK(find_command<app::SyncNow>(commands));
+    ui::ScriptDriver driver(ui::Script::parse("click sync_now\n", "test"));
+    const app::AppState syncing = syncing_state();
+    for (int frame = 0; frame < 10; ++frame) CHECK(imgui.frame(syncing, view, &driver).empty());
+    CHECK_FALSE(driver.done());  // the button stays disabled
+  }
+  SUBCASE("settings: enrollment with a typed address and code") {
+    const app::Commands commands = imgui.run(
+        "click nav.settings\nclick registry_url\ntype https://registry.example.org\n"
+        "click \"Enrollment code\"\ntype ABCD-1234\nclick enroll\n",
+        empty_state(), view);
+    const auto* enroll = find_command<app::Enroll>(commands);
+    REQUIRE(enroll);
+    CHECK(enroll->registry_url == "https://registry.example.org");
+    CHECK(enroll->code == "ABCD-1234");
+    CHECK(view.screen == ScreenId::Settings);
+  }
+  SUBCASE("settings: language and text size") {
+    view.screen = ScreenId::Settings;
+    const app::Commands commands = imgui.run("click language.fr\nclick text_size.3\n", large_state(), view);
+    const auto* language = find_command<app::SetLanguage>(commands);
+    REQUIRE(language);
+    CHECK(language->language == "fr");
+    const auto* size = find_command<app::SetTextScale>(commands);
+    REQUIRE(size);
+    CHECK(size->scale == app::kTextScales[3]);
+  }
+  SUBCASE("conflicts: keep either value, or a typed one that starts from the current value") {
+    view.screen = ScreenId::Conflicts;
+    struct Case {
+      const char* script;
+      const char* conflict;
+      app::Resolution resolution;
+    };
+    for (const Case& expected : {Case{"click keep_kept\n", "c0", app::Resolution::KeepKept},
+                                 Case{"click conflict.c1\nclick keep_lost\n", "c1", app::Resolution::KeepLost},
+                                 Case{"click conflict.c2\nclick save_merged\n", "c2", app::Resolution::Merged}}) {
+      CAPTURE(expected.script);
+      const app::Commands commands = imgui.run(expected.script, large_state(), view);
+      const auto* resolve = find_command<app::ResolveConflict>(commands);
+      REQUIRE(resolve);
+      CHECK(resolve->conflict_id == expected.conflict);
+      CHECK(resolve->resolution == expected.resolution);
+      if (expected.resolution == app::Resolution::Merged) CHECK(resolve->merged_json == "\"7\"");
+    }
+  }
+  SUBCASE("navigation") {
+    imgui.run("click nav.conflicts\n", large_state(), view);
+    CHECK(view.screen == ScreenId::Conflicts);
+    imgui.run("click \"At a glance\"\n", large_state(), view);
+    CHECK(view.screen == ScreenId::Dashboard);
+  }
+}
+
+TEST_CASE("ui: a script that cannot go on says which line, why, and what was on screen") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  ui::ViewState view;
+  ui::ScriptDriver driver(ui::Script::parse("click nav.settings\nwait enrolled 0.05\n", "enroll.script"));
+  const app::AppState state = empty_state();
+  for (int frame = 0; frame < 1'000'000 && !driver.done(); ++frame) imgui.frame(state, view, &driver);
+  REQUIRE(driver.failure());
+  CHECK(driver.failure()->find("enroll.script line 2 (wait enrolled)") == 0);
+  CHECK(driver.failure()->find("registry_url") != std::string::npos);
+}
+
+TEST_CASE("ui: scripts name the line of a mistake") {
+  CHECK_THROWS_WITH(ui::Script::parse("click a\njump b\n", "s"), doctest::Contains("s line 2: unknown step 'jump'"));
+  CHECK_THROWS_WITH(ui::Script::parse("click\n", "s"), doctest::Contains("s line 1: 'click' needs an argument"));
+  CHECK_THROWS_WITH(ui::Script::parse("wait rain\n", "s"), doctest::Contains("unknown condition 'rain'"));
+  CHECK_THROWS_WITH(ui::Script::parse("wait synced soon\n", "s"), doctest::Contains("optionally a number of seconds"));
+  CHECK_THROWS_WITH(ui::Script::parse("quit now\n", "s"), doctest::Contains("'quit' takes no argument"));
+  const ui::Script script = ui::Script::parse("# comment\n\n  type \"  two words \"\nwait synced 90\n", "s");
+  REQUIRE(script.steps().size() == 2);
+  CHECK(script.steps()[0].argument == "  two words ");
+  CHECK(script.steps()[1].timeout == std::chrono::seconds(90));
+  const ui::Script tour = ui::Script::screenshot_tour("/tmp/shots");
+  CHECK(tour.steps().size() == ui::screen_registry().size() * 3 + 1);
+}
+
+TEST_CASE("ui: Noto Sans is found through fontconfig with Latin, Vietnamese, Cyrillic and Greek letters") {
+  HeadlessImGui imgui(ImVec2(800, 600), {});
+  REQUIRE_MESSAGE(!imgui.fonts().file.empty(), "install fonts-noto-core");
+  CHECK(imgui.fonts().file.find("NotoSans") != std::string::npos);
+  for (const ImWchar letter : {ImWchar(0x00E9), ImWchar(0x1EC7), ImWchar(0x0416), ImWchar(0x03A9), ImWchar(0x2026)})
+    CHECK_MESSAGE(imgui.fonts().body->FindGlyphNoFallback(letter) != nullptr, "U+" << std::hex << letter);
+  CHECK_FALSE(ui::find_font_file("No Such Family", "No Such Family"));
+}
+
+TEST_CASE("ui: sizes follow the display's DPI, within what a small screen can show") {
+  CHECK(ui::dpi_scale_for(0, 800) == 1.0f);      // unknown DPI
+  CHECK(ui::dpi_scale_for(96, 800) == 1.0f);
+  CHECK(ui::dpi_scale_for(192, 1600) == 2.0f);  // a high-density laptop
+  CHECK(ui::dpi_scale_for(187, 480) == 1.0f);   // a 5-inch 800x480 screen keeps 480 pixels of room
+  CHECK(ui::dpi_scale_for(60, 800) == 1.0f);    // never smaller than designed
+  CHECK(ui::is_small_screen(800, 480));
+  CHECK_FALSE(ui::is_small_screen(1280, 800));
+}
