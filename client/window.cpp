@@ -44,8 +44,7 @@ constexpr int kScriptFrameMs = 10;         // a script waits for nobody
 struct WindowOptions {
   std::string home;
   DisplayOptions display;
-  std::optional<std::string> script_file;
-  std::optional<std::string> screenshot_dir;
+  std::optional<ui::Script> script;  // --script FILE, or the tour of --screenshot-dir
 };
 
 void parse_size(const std::string& text, DisplayOptions& display) {
@@ -66,13 +65,15 @@ WindowOptions parse_options(std::vector<std::string> args) {
   options.display.software_renderer = take_flag(args, "--software-renderer");
   options.display.fullscreen = take_flag(args, "--fullscreen");
   if (auto size = take_option(args, "--size")) parse_size(*size, options.display);
-  options.script_file = take_option(args, "--script");
-  options.screenshot_dir = take_option(args, "--screenshot-dir");
-  if (options.script_file && options.screenshot_dir)
-    throw UsageError("--script and --screenshot-dir cannot be used together");
+  const auto script_file = take_option(args, "--script");
+  const auto screenshot_dir = take_option(args, "--screenshot-dir");
+  if (script_file && screenshot_dir) throw UsageError("--script and --screenshot-dir cannot be used together");
   cli::expect_args(args, 0,
                    "outpost [--home DIR] [--software-renderer] [--fullscreen] [--size WxH] "
                    "[--script FILE | --screenshot-dir DIR]  (or a COMMAND: outpost --help)");
+  // Read before any window opens: a mistake in the script is reported at once.
+  if (script_file) options.script = ui::Script::parse(files::read_file(*script_file), *script_file);
+  if (screenshot_dir) options.script = ui::Script::screenshot_tour(*screenshot_dir);
   return options;
 }
 
@@ -189,8 +190,7 @@ WindowApp::WindowApp(const WindowOptions& options)
       display_(open_display(options.display)),
       i18n_directory_(app::i18n_directory()),
       worker_(worker_options(options.home)) {
-  if (options.script_file) script_.emplace(ui::Script::parse(files::read_file(*options.script_file), *options.script_file));
-  if (options.screenshot_dir) script_.emplace(ui::Script::screenshot_tour(*options.screenshot_dir));
+  if (options.script) script_.emplace(*options.script);
   view_.languages = language_choices(i18n_directory_);
   view_.renderer = display_.renderer->description();
   log::info("drawing with " + view_.renderer);

@@ -99,7 +99,6 @@ SyncOutcome AppModel::sync() {
   }
   SyncActivity& activity = state_.sync;
   activity.running = true;
-  activity.started_ms = options_.clock->now_ms();
   activity.pending_at_start = state_.status.pending_records;
   activity.report = {};
   activity.problem.reset();

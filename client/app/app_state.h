@@ -27,7 +27,6 @@ enum class Connection { Unknown, Online, Offline };
 
 struct SyncActivity {
   bool running = false;
-  int64_t started_ms = 0;
   int64_t pending_at_start = 0;  // records waiting when the running sync began, to show the share sent
   sync::SyncReport report;       // so far while running; else the last sync of this session
   std::optional<Problem> problem;  // why the last sync of this session failed

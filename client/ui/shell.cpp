@@ -20,7 +20,7 @@ using app::translator;
 namespace {
 int64_t no_badge(const app::AppState&) { return 0; }
 int64_t open_conflicts(const app::AppState& state) { return static_cast<int64_t>(state.conflicts->size()); }
-int64_t pending_records(const app::AppState& state) { return state.status.pending_records; }
+int64_t pending_changes(const app::AppState& state) { return state.status.pending_changes; }
 }  // namespace
 
 const std::vector<ScreenEntry>& screen_registry() {
@@ -28,7 +28,7 @@ const std::vector<ScreenEntry>& screen_registry() {
       {ScreenId::Dashboard, "dashboard", "screen.dashboard", draw_dashboard, no_badge},
       {ScreenId::Records, "records", "screen.records", draw_records, no_badge},
       {ScreenId::Conflicts, "conflicts", "screen.conflicts", draw_conflicts, open_conflicts},
-      {ScreenId::Sync, "sync", "screen.sync", draw_sync, pending_records},
+      {ScreenId::Sync, "sync", "screen.sync", draw_sync, pending_changes},
       {ScreenId::Settings, "settings", "screen.settings", draw_settings, no_badge},
   };
   return screens;

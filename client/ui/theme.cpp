@@ -65,9 +65,11 @@ float dpi_scale_for(float dpi, int window_height) {
 bool is_small_screen(int width, int height) { return width < 720 || height < 560; }
 
 std::optional<std::string> find_font_file(const char* pattern_text, const char* family) {
-  FcConfig* config = FcInitLoadConfigAndFonts();
+  // Loading fontconfig's configuration and caches is most of the cost: once per process.
+  static const std::unique_ptr<FcConfig, decltype(&FcConfigDestroy)> loaded(FcInitLoadConfigAndFonts(),
+                                                                            FcConfigDestroy);
+  FcConfig* config = loaded.get();
   if (!config) return std::nullopt;
-  std::unique_ptr<FcConfig, decltype(&FcConfigDestroy)> config_owner(config, FcConfigDestroy);
   std::unique_ptr<FcPattern, decltype(&FcPatternDestroy)> pattern(
       FcNameParse(reinterpret_cast<const FcChar8*>(pattern_text)), FcPatternDestroy);
   if (!pattern) return std::nullopt;

@@ -18,7 +18,6 @@ struct Appearance {
   bool operator==(const Appearance& other) const {
     return dpi_scale == other.dpi_scale && text_scale == other.text_scale && touch == other.touch;
   }
-  bool operator!=(const Appearance& other) const { return !(*this == other); }
 };
 
 // The scale for a display of `dpi` showing a window `window_height` pixels high: DPI/96, but

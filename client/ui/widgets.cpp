@@ -107,12 +107,6 @@ bool selectable(std::string_view text, std::string_view name, bool selected, ImG
   return pressed;
 }
 
-bool radio(std::string_view text, std::string_view name, bool active) {
-  const bool pressed = ImGui::RadioButton(id_label(text, name).c_str(), active);
-  log_last_item(name, text);
-  return pressed;
-}
-
 int choice_row(const std::vector<Choice>& choices, int current) {
   const ImGuiStyle& style = ImGui::GetStyle();
   const float right_edge = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;

@@ -50,7 +50,6 @@ bool input_text(std::string_view label, std::string_view name, std::string& valu
 bool input_multiline(std::string_view label, std::string_view name, std::string& value, float height);
 bool selectable(std::string_view text, std::string_view name, bool selected, ImGuiSelectableFlags flags = 0,
                 ImVec2 size = ImVec2(0, 0));
-bool radio(std::string_view text, std::string_view name, bool active);
 
 struct Choice {
   std::string text;
