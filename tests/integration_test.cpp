@@ -294,9 +294,8 @@ class Testbed {
 
   Device device(const std::string& name) const { return Device(name, dir_.file("home-" + name)); }
 
-  // Creates every code before the first enrollment: once the server has answered a request,
-  // a write by the registry CLI wedges it (see "the registry CLI can write while the server
-  // runs" below), so the other tests keep their CLI writes ahead of all HTTP traffic.
+  // Creates every code, then enrolls each device with its code. (CLI writes while the server
+  // runs are tested on their own: "the registry CLI can write while the server runs".)
   std::vector<Device> enroll(const std::vector<Enrollee>& enrollees) const {
     std::vector<std::string> codes;
     for (const Enrollee& enrollee : enrollees) codes.push_back(admin_.invite(enrollee.org_id, enrollee.role));
