@@ -287,8 +287,12 @@ uint64_t BlobStore::remove(const std::string& sha256) {
   if (auto partial = partial_manifest(sha256)) freed += partial->size;
   remove_if_present(path(sha256));
   remove_if_present(path(sha256) + ".manifest");
-  for (const char* suffix : {".part", ".chunks", ".manifest", ".lock"}) remove_if_present(partial_path(sha256, suffix));
+  discard_partial(sha256);
   return freed;
+}
+
+void BlobStore::discard_partial(const std::string& sha256) {
+  for (const char* suffix : {".part", ".chunks", ".manifest", ".lock"}) remove_if_present(partial_path(sha256, suffix));
 }
 
 uint64_t BlobStore::used_bytes() const {

@@ -93,6 +93,8 @@ class BlobStore {
   BlobManifest add_file(const std::string& source, uint32_t chunk_size = kBlobChunkSize);
   // Drops the complete file and any unfinished transfer of it; returns the bytes freed.
   uint64_t remove(const std::string& sha256);
+  // Drops an unfinished transfer of a file; the complete file, if held, stays.
+  void discard_partial(const std::string& sha256);
 
   // Bytes held: complete files, plus the full size of every unfinished transfer (reserved).
   uint64_t used_bytes() const;
