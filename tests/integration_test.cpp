@@ -1446,3 +1446,71 @@ TEST_CASE("integration: an upload through a link cut every 256 KiB completes and
   expect_refusal(http.send("GET", "/v1/blobs/" + std::string(64, 'a'), login.token, "", {{"Range", "bytes=5-9"}}), 404,
                  "not_found");
 }
+
+TEST_CASE("integration: a trainer pins materials through a cut link, survives a kill -9, and finds them offline") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("trainers");
+  const std::string assets = OUTPOST_ASSETS_DIR "/materials/";
+  const std::string spanish =
+      first_line(bed.admin().command({"material", "add", assets + "safe-data-collection.es.md", "--public"}));
+  const std::string french = first_line(bed.admin().command({"material", "add", assets + "ecosoc-consultative-status.fr.md"}));
+  const std::string content = file_bytes(3 * 1000 * 1000 + 99, 6006);
+  outpost::files::write_file_atomic(bed.dir().file("toolkit.mp4"), content);
+  const std::string toolkit = first_line(bed.admin().command(
+      {"material", "add", bed.dir().file("toolkit.mp4"), "--title", "Advocacy training video", "--lang", "en", "--tag",
+       "advocacy", "--org", org}));
+  const Json listed = Json::parse(lines_of(bed.admin().command({"material", "list"})).back());
+  CHECK(listed["id"] == toolkit);
+  CHECK(listed["partition"] == org);
+
+  FaultProxy proxy("127.0.0.1", bed.registry_port());
+  const Device trainer = bed.enroll({{"trainer", org, "field", proxy_url(proxy)}})[0];
+  trainer.sync();
+  CHECK(lines_of(trainer.run_ok({"materials"})).size() == 3);
+
+  // Killed while the file trickles in: what arrived stays, verified.
+  FaultProxy::Plan slow;
+  slow.bytes_per_second = 1'000'000;
+  proxy.set_plan(slow);
+  const std::string sha = outpost::crypto::sha256_hex(content);
+  const std::string log = trainer.home() + "/blobs/partial/" + sha + ".chunks";
+  {
+    BackgroundProcess pin({OUTPOST_BIN, "--home", trainer.home(), "pin", toolkit}, {{}, bed.dir().file("pin.log")});
+    for (int i = 0; i < 200 && (!outpost::files::exists(log) || outpost::files::read_file(log).size() < 20); ++i)
+      std::this_thread::sleep_for(25ms);
+    pin.send_signal(SIGKILL);
+    CHECK(pin.wait(10s).signal == SIGKILL);
+  }
+  Json partial;
+  for (const std::string& line : lines_of(trainer.run_ok({"materials"})))
+    if (Json::parse(line)["id"] == toolkit) partial = Json::parse(line);
+  CHECK(partial["state"] == "partial");
+  const uint64_t kept = partial["stored_bytes"].get<uint64_t>();
+  CHECK(kept > 0);
+
+  // The rest comes through a link cut every 256 KiB.
+  FaultProxy::Plan cutting;
+  cutting.cut_response_after = kCutEvery;
+  proxy.set_plan(cutting);
+  const uint64_t before = proxy.bytes_server_to_client();
+  const uint64_t cuts_before = proxy.cuts();
+  const ProcessResult pinned = trainer.run({"pin", toolkit, "--attempts", "20"});
+  REQUIRE_MESSAGE(pinned.succeeded(), pinned.describe());
+  const uint64_t cuts = proxy.cuts() - cuts_before;
+  MESSAGE("resumed from " << kept << " bytes; " << cuts << " cuts; " << pinned.err);
+  CHECK(proxy.bytes_server_to_client() - before <= content.size() - kept + (cuts + 1) * (sync::kBlobChunkSize + 2048));
+  const std::string path = first_line(trainer.run_ok({"open", toolkit}));
+  CHECK(outpost::crypto::sha256_hex(outpost::files::read_file(path)) == sha);
+
+  // Offline: the registry is gone, the library is not.
+  proxy.set_plan({});
+  trainer.run_ok({"pin", spanish});
+  trainer.run_ok({"pin", french});
+  bed.stop_registry();
+  const Json found = Json::parse(first_line(trainer.run_ok({"materials", "--search", "proteccion datos sensibles"})));
+  CHECK(found["id"] == spanish);
+  CHECK(Json::parse(first_line(trainer.run_ok({"materials", "--search", "PROCÉDURE reglement"})))["id"] == french);
+  trainer.run_ok({"evict", toolkit});
+  CHECK(Json::parse(trainer.run_ok({"storage"}))["materials"].size() == 2);
+  check_one_line_reason(trainer.run({"open", toolkit}), "is not on this device");
+}
