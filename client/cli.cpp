@@ -206,11 +206,10 @@ int library_command(Home& home, const std::string& command, std::vector<std::str
     auto transport = transports(enrolled->registry_url);
     const sync::TransferReport report = library.pin(args[0], *transport, options);
     err << "pinned " << args[0] << ": " << sync::megabytes(report.size);
-    if (report.skipped)
-      err << ", already on this device\n";
-    else
-      err << " (" << sync::megabytes(report.resumed_bytes) << " resumed), " << report.requests << " requests, "
-          << report.failures << " retried\n";
+    if (report.skipped) err << ", already on this device";
+    if (report.resumed_bytes > 0 && !report.skipped) err << ", resumed from " << sync::megabytes(report.resumed_bytes);
+    if (report.failures > 0) err << ", " << report.failures << " interrupted requests retried";
+    err << "\n";
     return 0;
   }
   expect_args(args, 1, "outpost " + command + " ID");

@@ -152,11 +152,13 @@ Material Library::material(const std::string& id) {
 std::vector<SearchHit> Library::search(const std::string& query, size_t limit) {
   const std::string match = fts_query(query);
   if (match.empty()) return {};
+  // Ranks every match, then makes snippets for the best ones only.
   auto& select = db_.prepare(
-      "SELECT e.material, snippet(library_search, -1, '**', '**', '…', 12), "
-      "bm25(library_search, 10.0, 4.0, 6.0, 1.0) AS score "
-      "FROM library_search JOIN library_entries e ON e.id = library_search.rowid "
-      "WHERE library_search MATCH ? ORDER BY score LIMIT ?");
+      "SELECT e.material, snippet(library_search, -1, '**', '**', '…', 12), best.score "
+      "FROM (SELECT rowid, bm25(library_search, 10.0, 4.0, 6.0, 1.0) AS score FROM library_search "
+      "      WHERE library_search MATCH ?1 ORDER BY score LIMIT ?2) AS best "
+      "JOIN library_search ON library_search.rowid = best.rowid AND library_search MATCH ?1 "
+      "JOIN library_entries e ON e.id = best.rowid ORDER BY best.score");
   select.bind(1, match).bind(2, static_cast<int64_t>(limit));
   struct Row {
     std::string id, snippet;

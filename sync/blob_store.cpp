@@ -151,6 +151,7 @@ bool is_sha256_hex(std::string_view text) {
 
 std::string megabytes(uint64_t bytes) {
   constexpr uint64_t kMegabyte = 1000 * 1000;
+  if (bytes < kMegabyte / 10) return std::to_string((bytes + 500) / 1000) + " kB";
   if (bytes % kMegabyte == 0) return std::to_string(bytes / kMegabyte) + " MB";
   char text[32];
   std::snprintf(text, sizeof text, "%.1f MB", static_cast<double>(bytes) / kMegabyte);

@@ -163,7 +163,7 @@ class PartialBlob {
   uint64_t verified_bytes_ = 0;
 };
 
-// "40.0 MB": sizes as people read them in messages (1 MB = 1,000,000 bytes).
+// "40.0 MB", "7 kB": sizes as people read them in messages (1 MB = 1,000,000 bytes).
 std::string megabytes(uint64_t bytes);
 
 }  // namespace outpost::sync
