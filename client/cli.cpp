@@ -111,6 +111,13 @@ Json material_json(const Material& material) {
   return json;
 }
 
+// A transport to the registry this home is enrolled with.
+std::unique_ptr<sync::Transport> registry_transport(Home& home, const TransportFactory& transports) {
+  auto enrolled = home.enrollment();
+  if (!enrolled) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` first");
+  return transports(enrolled->registry_url);
+}
+
 // --- Commands
 
 int record_command(Home& home, std::vector<std::string> args, std::ostream& out) {
@@ -201,10 +208,7 @@ int library_command(Home& home, const std::string& command, std::vector<std::str
     sync::TransferOptions options;
     options.max_attempts = static_cast<int>(cli::take_int_option(args, "--attempts", options.max_attempts));
     expect_args(args, 1, "outpost pin ID [--attempts N]");
-    auto enrolled = home.enrollment();
-    if (!enrolled) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` first");
-    auto transport = transports(enrolled->registry_url);
-    const sync::TransferReport report = library.pin(args[0], *transport, options);
+    const sync::TransferReport report = library.pin(args[0], *registry_transport(home, transports), options);
     err << "pinned " << args[0] << ": " << sync::megabytes(report.size);
     if (report.skipped) err << ", already on this device";
     if (report.resumed_bytes > 0 && !report.skipped) err << ", resumed from " << sync::megabytes(report.resumed_bytes);
@@ -264,10 +268,7 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
     sync::SyncOptions options;
     options.max_attempts = static_cast<int>(cli::take_int_option(args, "--attempts", options.max_attempts));
     expect_args(args, 0, "outpost sync [--attempts N]");
-    auto enrolled = home.enrollment();
-    if (!enrolled) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` first");
-    auto transport = transports(enrolled->registry_url);
-    const sync::SyncReport report = home.sync(*transport, options);
+    const sync::SyncReport report = home.sync(*registry_transport(home, transports), options);
     Library library(home);  // indexes the materials the sync brought
     err << "up to date: sent " << report.pushed_changes << " changes, received " << report.pulled_records
         << " records, " << report.conflicts_created << " new conflicts (" << report.requests << " requests, "

@@ -5,11 +5,11 @@
 
 #include <cstdio>
 #include <optional>
-#include <random>
 #include <set>
 
 #include "platform/crypto.h"
 #include "platform/files.h"
+#include "support/transfer_data.h"
 #include "support/temp_dir.h"
 #include "sync/blob_transfer.h"
 
@@ -18,16 +18,11 @@ using sync::BlobError;
 using sync::BlobManifest;
 using sync::BlobStore;
 using Json = nlohmann::json;
+using test::no_waiting;
+using test::random_bytes;
 using test::TempDir;
 
 namespace {
-
-std::string random_bytes(size_t size, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string data(size, '\0');
-  for (char& c : data) c = static_cast<char>(rng() & 0xff);
-  return data;
-}
 
 BlobManifest manifest_of(const std::string& content, uint32_t chunk_size = sync::kBlobChunkSize) {
   BlobManifest manifest;
@@ -137,12 +132,6 @@ class FakeFileServer final : public sync::Transport {
   std::string content_;
   BlobManifest manifest_;
 };
-
-sync::TransferOptions quick_options() {
-  sync::TransferOptions options;
-  options.sleep = [](std::chrono::milliseconds) {};
-  return options;
-}
 
 std::string stored_content(const BlobStore& store, const std::string& sha256) {
   return files::read_file(store.path(sha256));
@@ -289,7 +278,7 @@ TEST_CASE("download: one range request brings a file, verified") {
   TempDir dir("outpost-blobs");
   BlobStore store(dir.file("store"));
   FakeFileServer server(random_bytes(20 * sync::kBlobChunkSize + 333, 10));
-  sync::BlobTransfer transfer(store, server, "token", quick_options());
+  sync::BlobTransfer transfer(store, server, "token", no_waiting());
   const sync::TransferReport report = transfer.download(server.manifest().sha256);
   CHECK(report.requests == 2);  // the manifest, then the range
   CHECK(report.bytes_moved == server.content().size());
@@ -305,7 +294,7 @@ TEST_CASE("download: answers cut every 256 KiB lose at most the chunk in flight 
   FakeFileServer server(random_bytes(40 * sync::kBlobChunkSize + 4321, 11));
   server.cut_every = 256 * 1024 - 300;  // the cut counts the headers too
   std::vector<uint64_t> progress;
-  sync::TransferOptions options = quick_options();
+  sync::TransferOptions options = no_waiting();
   options.on_progress = [&](const sync::TransferReport& report) { progress.push_back(report.done_bytes); };
   sync::BlobTransfer transfer(store, server, "token", options);
   const sync::TransferReport report = transfer.download(server.manifest().sha256);
@@ -329,7 +318,7 @@ TEST_CASE("download: a corrupted chunk fails verification and is fetched again")
   BlobStore store(dir.file("store"));
   FakeFileServer server(random_bytes(10 * sync::kBlobChunkSize, 12));
   server.corrupt_chunks = {4};
-  sync::BlobTransfer transfer(store, server, "token", quick_options());
+  sync::BlobTransfer transfer(store, server, "token", no_waiting());
   const sync::TransferReport report = transfer.download(server.manifest().sha256);
   CHECK(report.chunks_rejected == 1);
   CHECK(report.bytes_wasted == sync::kBlobChunkSize);
@@ -343,7 +332,7 @@ TEST_CASE("download: a chunk damaged at the source every time stops the download
   FakeFileServer server(random_bytes(10 * sync::kBlobChunkSize, 13));
   server.corrupt_chunks = {6};
   server.corrupt_always = true;
-  sync::BlobTransfer transfer(store, server, "token", quick_options());
+  sync::BlobTransfer transfer(store, server, "token", no_waiting());
   CHECK_THROWS_WITH_AS(transfer.download(server.manifest().sha256),
                        doctest::Contains(("chunk 6 of " + server.manifest().sha256 + " failed verification 3 times").c_str()),
                        BlobError);
@@ -358,12 +347,12 @@ TEST_CASE("download: a server that ignores Range (200, whole file) still does") 
   FakeFileServer server(random_bytes(6 * sync::kBlobChunkSize + 10, 14));
   server.kill_after = 3 * sync::kBlobChunkSize + 50;
   {
-    sync::BlobTransfer transfer(store, server, "token", quick_options());
+    sync::BlobTransfer transfer(store, server, "token", no_waiting());
     CHECK_THROWS_AS(transfer.download(server.manifest().sha256), Killed);
   }
   server.kill_after.reset();
   server.ignore_range = true;
-  sync::BlobTransfer transfer(store, server, "token", quick_options());
+  sync::BlobTransfer transfer(store, server, "token", no_waiting());
   const sync::TransferReport report = transfer.download(server.manifest().sha256);
   CHECK(stored_content(store, server.manifest().sha256) == server.content());
   // The answer repeats the three chunks already held: moved again, but not rewritten.
@@ -378,7 +367,7 @@ TEST_CASE("download: a process killed mid-way resumes from its last verified chu
   server.kill_after = killed_at;
   {
     BlobStore store(dir.file("store"));
-    sync::BlobTransfer transfer(store, server, "token", quick_options());
+    sync::BlobTransfer transfer(store, server, "token", no_waiting());
     CHECK_THROWS_AS(transfer.download(server.manifest().sha256), Killed);
   }  // everything of the first process is gone
   server.kill_after.reset();
@@ -386,7 +375,7 @@ TEST_CASE("download: a process killed mid-way resumes from its last verified chu
   const int manifests_before = server.manifest_requests;
   BlobStore store(dir.file("store"));
   CHECK(store.partial_bytes(server.manifest().sha256) == 11 * sync::kBlobChunkSize);
-  sync::BlobTransfer transfer(store, server, "token", quick_options());
+  sync::BlobTransfer transfer(store, server, "token", no_waiting());
   const sync::TransferReport report = transfer.download(server.manifest().sha256);
   CHECK(report.resumed_bytes == 11 * sync::kBlobChunkSize);
   CHECK(server.range_starts == std::vector<uint64_t>{11 * sync::kBlobChunkSize});
@@ -423,7 +412,7 @@ TEST_CASE("download: a missing file, a short copy and a full disk are explained"
   FakeFileServer server(random_bytes(3 * sync::kBlobChunkSize, 17));
   SUBCASE("unknown file") {
     BlobStore store(dir.file("store"));
-    sync::BlobTransfer transfer(store, server, "token", quick_options());
+    sync::BlobTransfer transfer(store, server, "token", no_waiting());
     CHECK_THROWS_WITH_AS(transfer.download(std::string(64, 'a')),
                          doctest::Contains(("the registry has no file " + std::string(64, 'a')).c_str()), BlobError);
   }
@@ -437,12 +426,12 @@ TEST_CASE("download: a missing file, a short copy and a full disk are explained"
     for (size_t index = 0; index < 3; ++index)
       partial->write_chunk(index, server.content().substr(longer.chunk_offset(index), longer.chunk_length(index)));
     partial.reset();
-    sync::BlobTransfer transfer(store, server, "token", quick_options());
+    sync::BlobTransfer transfer(store, server, "token", no_waiting());
     CHECK_THROWS_WITH_AS(transfer.download(longer.sha256), doctest::Contains("shorter than its manifest says"), BlobError);
   }
   SUBCASE("over the quota") {
     BlobStore store(dir.file("store"), 100'000);
-    sync::BlobTransfer transfer(store, server, "token", quick_options());
+    sync::BlobTransfer transfer(store, server, "token", no_waiting());
     CHECK_THROWS_WITH_AS(transfer.download(server.manifest().sha256),
                          "storage quota of 0.1 MB exceeded: need 0.2 MB, 0.1 MB free", sync::QuotaExceeded);
   }

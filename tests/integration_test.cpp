@@ -38,6 +38,7 @@
 #include "platform/files.h"
 #include "platform/sqlite.h"
 #include "support/fault_proxy.h"
+#include "support/transfer_data.h"
 #include "support/process.h"
 #include "sync/blob_transfer.h"
 #include "sync/curl_transport.h"
@@ -1350,14 +1351,6 @@ namespace {
 
 constexpr size_t kCutEvery = 256 * 1024;
 
-// Bytes that do not compress, like the PDFs and videos of the library.
-std::string file_bytes(size_t size, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string data(size, '\0');
-  for (char& c : data) c = static_cast<char>(rng() & 0xff);
-  return data;
-}
-
 sync::TransferOptions patient_transfer() {
   sync::TransferOptions options;
   options.first_backoff = 50ms;
@@ -1387,7 +1380,7 @@ void check_at_most_one_chunk_per_cut(const sync::TransferReport& report, uint64_
 TEST_CASE("integration: a download through a link cut every 256 KiB completes and re-fetches at most one chunk per cut") {
   Testbed bed;
   const std::string org = bed.admin().add_org("trainers");
-  const std::string content = file_bytes(12 * 1000 * 1000 + 4321, 4004);
+  const std::string content = outpost::test::random_bytes(12 * 1000 * 1000 + 4321, 4004);
   const std::string manual = bed.dir().file("manual.pdf");
   outpost::files::write_file_atomic(manual, content);
   bed.admin().command({"material", "add", manual, "--title", "Field manual", "--lang", "en", "--org", org});
@@ -1411,7 +1404,7 @@ TEST_CASE("integration: an upload through a link cut every 256 KiB completes and
   Testbed bed;
   const std::string org = bed.admin().add_org("reporters");
   const Credentials login = bed.enroll({{"reporter", org}})[0].credentials();
-  const std::string content = file_bytes(6 * 1000 * 1000 + 777, 5005);
+  const std::string content = outpost::test::random_bytes(6 * 1000 * 1000 + 777, 5005);
   outpost::files::write_file_atomic(bed.dir().file("video.mp4"), content);
   sync::BlobStore store(bed.dir().file("reporter-files"));
   const std::string sha = store.add_file(bed.dir().file("video.mp4")).sha256;
@@ -1454,7 +1447,7 @@ TEST_CASE("integration: a trainer pins materials through a cut link, survives a 
   const std::string spanish =
       first_line(bed.admin().command({"material", "add", assets + "safe-data-collection.es.md", "--public"}));
   const std::string french = first_line(bed.admin().command({"material", "add", assets + "ecosoc-consultative-status.fr.md"}));
-  const std::string content = file_bytes(3 * 1000 * 1000 + 99, 6006);
+  const std::string content = outpost::test::random_bytes(3 * 1000 * 1000 + 99, 6006);
   outpost::files::write_file_atomic(bed.dir().file("toolkit.mp4"), content);
   const std::string toolkit = first_line(bed.admin().command(
       {"material", "add", bed.dir().file("toolkit.mp4"), "--title", "Advocacy training video", "--lang", "en", "--tag",

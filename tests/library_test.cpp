@@ -10,6 +10,7 @@
 #include "client/text_extraction.h"
 #include "platform/files.h"
 #include "registry/materials.h"
+#include "support/transfer_data.h"
 #include "support/in_process.h"
 #include "support/temp_dir.h"
 
@@ -103,12 +104,6 @@ struct LibraryWorld {
     return names;
   }
 };
-
-sync::TransferOptions no_waiting() {
-  sync::TransferOptions options;
-  options.sleep = [](std::chrono::milliseconds) {};
-  return options;
-}
 
 }  // namespace
 

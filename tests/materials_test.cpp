@@ -3,11 +3,10 @@
 
 #include <doctest/doctest.h>
 
-#include <random>
-
 #include "platform/crypto.h"
 #include "platform/files.h"
 #include "registry/materials.h"
+#include "support/transfer_data.h"
 #include "support/in_process.h"
 #include "support/temp_dir.h"
 #include "sync/blob_transfer.h"
@@ -22,13 +21,6 @@ namespace {
 
 constexpr int64_t kStart = 1'790'000'000'000;
 const std::string kAssets = OUTPOST_ASSETS_DIR "/materials/";
-
-std::string random_bytes(size_t size, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string data(size, '\0');
-  for (char& c : data) c = static_cast<char>(rng() & 0xff);
-  return data;
-}
 
 struct Member {
   std::unique_ptr<sync::Replica> replica;
@@ -79,12 +71,6 @@ std::string header(const registry::ApiResponse& response, const std::string& nam
 }
 
 std::string error_code(const registry::ApiResponse& response) { return Json::parse(response.body).value("error", ""); }
-
-sync::TransferOptions no_waiting() {
-  sync::TransferOptions options;
-  options.sleep = [](std::chrono::milliseconds) {};
-  return options;
-}
 
 }  // namespace
 
