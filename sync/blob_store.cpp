@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "platform/crypto.h"
+#include "platform/log.h"
 
 namespace outpost::sync {
 
@@ -243,8 +244,12 @@ bool BlobStore::contains(const std::string& sha256) const { return files::exists
 std::optional<BlobManifest> BlobStore::manifest(const std::string& sha256) const {
   const std::string file = path(sha256);
   if (!files::exists(file)) return std::nullopt;
-  if (auto stored = read_manifest_file(file + ".manifest")) return stored;
-  // The file is there but not its manifest (written by hand, or an older store): rebuild it.
+  try {
+    if (auto stored = read_manifest_file(file + ".manifest")) return stored;
+  } catch (const BlobError& error) {
+    log::warn(std::string(error.what()) + "; rebuilding it");
+  }
+  // The file is there but not its manifest (lost, damaged, or written by hand): rebuild it.
   BlobManifest computed = BlobManifest::of_file(file);
   if (computed.sha256 != sha256) throw BlobError(file + " is damaged: its content hashes to " + computed.sha256);
   files::write_file_atomic(file + ".manifest", computed.canonical_text());
