@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "client/home.h"
+#include "client/library.h"
 #include "platform/cli_args.h"
 #include "sync/curl_transport.h"
 
@@ -31,6 +32,15 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
   conflicts [--all]                   list open conflicts (with --all, resolved ones too)
   resolve CONFLICT_ID --value JSON    settle a conflict with the value to keep
   status                              pending changes, open conflicts, last sync
+  materials [--search WORDS] [--limit N]
+                                      the library, one JSON object a line (with --search: the
+                                      best matches first, with a snippet; accents do not matter)
+  pin ID [--attempts N]               download a material and keep it on this device
+  unpin ID                            stop keeping it (its file stays until evicted)
+  evict ID                            delete its file from this device
+  open ID                             print where its file is on this device
+  storage [--quota-mb N]              what the library's files take, per material; with
+                                      --quota-mb, limit them to N MB (0: the disk's free space)
 
 Without a COMMAND, outpost opens its window:
   outpost [--home DIR] [--software-renderer] [--fullscreen] [--size WIDTHxHEIGHT]
@@ -87,6 +97,23 @@ std::string human_bytes(size_t bytes) {
   return std::to_string(bytes / (1024 * 1024)) + " MiB";
 }
 
+Json material_json(const Material& material) {
+  Json json = {{"id", material.id}};
+  json.update(material.info.to_fields());
+  json["created"] = iso_time(material.info.created_ms);
+  json["pinned"] = material.pinned;
+  json["state"] = state_name(material.state);
+  json["stored_bytes"] = material.stored_bytes;
+  return json;
+}
+
+// A transport to the registry this home is enrolled with.
+std::unique_ptr<sync::Transport> registry_transport(Home& home, const TransportFactory& transports) {
+  auto enrolled = home.enrollment();
+  if (!enrolled) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` first");
+  return transports(enrolled->registry_url);
+}
+
 // --- Commands
 
 int record_command(Home& home, std::vector<std::string> args, std::ostream& out) {
@@ -129,6 +156,67 @@ int record_command(Home& home, std::vector<std::string> args, std::ostream& out)
     return 0;
   }
   throw UsageError("unknown record action '" + action + "': use put, get, delete or list");
+}
+
+int library_command(Home& home, const std::string& command, std::vector<std::string> args, std::ostream& out,
+                    std::ostream& err, const TransportFactory& transports) {
+  Library library(home);
+  if (command == "materials") {
+    const auto query = take_option(args, "--search");
+    const int64_t limit = cli::take_int_option(args, "--limit", 20);
+    expect_args(args, 0, "outpost materials [--search WORDS] [--limit N]");
+    if (!query) {
+      for (const Material& material : library.catalog()) out << material_json(material).dump() << "\n";
+      return 0;
+    }
+    if (limit < 1) throw UsageError("--limit wants a number of results from 1");
+    for (const SearchHit& hit : library.search(*query, static_cast<size_t>(limit))) {
+      Json json = material_json(hit.material);
+      json["snippet"] = hit.snippet;
+      json["score"] = hit.score;
+      out << json.dump() << "\n";
+    }
+    return 0;
+  }
+  if (command == "storage") {
+    const int64_t quota_mb = cli::take_int_option(args, "--quota-mb", -1);
+    expect_args(args, 0, "outpost storage [--quota-mb N]");
+    if (quota_mb >= 0) {
+      Library::set_quota(home, static_cast<uint64_t>(quota_mb) * 1000 * 1000);
+      return 0;
+    }
+    Json materials = Json::array();
+    for (const Material& material : library.catalog())
+      if (material.pinned || material.stored_bytes > 0)
+        materials.push_back({{"id", material.id},
+                             {"title", material.info.title},
+                             {"pinned", material.pinned},
+                             {"state", state_name(material.state)},
+                             {"stored_bytes", material.stored_bytes}});
+    out << Json{{"used_bytes", library.used_bytes()},
+                {"quota_bytes", library.quota_bytes() > 0 ? Json(library.quota_bytes()) : Json()},
+                {"materials", materials}}
+               .dump()
+        << "\n";
+    return 0;
+  }
+  if (command == "pin") {
+    sync::TransferOptions options;
+    options.max_attempts = static_cast<int>(cli::take_int_option(args, "--attempts", options.max_attempts));
+    expect_args(args, 1, "outpost pin ID [--attempts N]");
+    const sync::TransferReport report = library.pin(args[0], *registry_transport(home, transports), options);
+    err << "pinned " << args[0] << ": " << sync::megabytes(report.size);
+    if (report.skipped) err << ", already on this device";
+    if (report.resumed_bytes > 0 && !report.skipped) err << ", resumed from " << sync::megabytes(report.resumed_bytes);
+    if (report.failures > 0) err << ", " << report.failures << " interrupted requests retried";
+    err << "\n";
+    return 0;
+  }
+  expect_args(args, 1, "outpost " + command + " ID");
+  if (command == "unpin") library.unpin(args[0]);
+  if (command == "evict") err << "freed " << sync::megabytes(library.evict(args[0])) << "\n";
+  if (command == "open") out << library.local_path(args[0]) << "\n";
+  return 0;
 }
 
 int status_command(Home& home, std::ostream& out) {
@@ -176,10 +264,8 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
     sync::SyncOptions options;
     options.max_attempts = static_cast<int>(cli::take_int_option(args, "--attempts", options.max_attempts));
     expect_args(args, 0, "outpost sync [--attempts N]");
-    auto enrolled = home.enrollment();
-    if (!enrolled) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` first");
-    auto transport = transports(enrolled->registry_url);
-    const sync::SyncReport report = home.sync(*transport, options);
+    const sync::SyncReport report = home.sync(*registry_transport(home, transports), options);
+    Library library(home);  // indexes the materials the sync brought
     err << "up to date: sent " << report.pushed_changes << " changes, received " << report.pulled_records
         << " records, " << report.conflicts_created << " new conflicts (" << report.requests << " requests, "
         << human_bytes(report.bytes_sent) << " up, " << human_bytes(report.bytes_received) << " down)\n";
@@ -202,6 +288,8 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
     expect_args(args, 0, "outpost status");
     return status_command(home, out);
   }
+  for (const char* library_command_name : {"materials", "pin", "unpin", "evict", "open", "storage"})
+    if (command == library_command_name) return library_command(home, command, args, out, err, transports);
   throw UsageError("unknown command '" + command + "'\n" + kUsage);
 }
 

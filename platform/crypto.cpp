@@ -39,6 +39,23 @@ std::string sha256_hex(std::string_view data) {
   return to_hex(digest.data(), digest.size());
 }
 
+Sha256::Sha256() : state_(std::make_unique<crypto_hash_sha256_state>()) {
+  ensure_sodium();
+  crypto_hash_sha256_init(state_.get());
+}
+
+Sha256::~Sha256() = default;
+
+void Sha256::update(std::string_view data) {
+  crypto_hash_sha256_update(state_.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
+
+std::string Sha256::finish_hex() {
+  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+  crypto_hash_sha256_final(state_.get(), digest.data());
+  return to_hex(digest.data(), digest.size());
+}
+
 std::string human_code(int groups) {
   ensure_sodium();
   std::string code;

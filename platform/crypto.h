@@ -1,8 +1,11 @@
 // Randomness and hashing (libsodium): tokens, enrollment codes, content ids.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct crypto_hash_sha256_state;  // libsodium's, kept out of this header
 
 namespace outpost::crypto {
 
@@ -10,6 +13,21 @@ namespace outpost::crypto {
 std::string random_hex(size_t bytes);
 // SHA-256 of the input as lowercase hex.
 std::string sha256_hex(std::string_view data);
+
+// SHA-256 of data that arrives in pieces (a file read chunk by chunk).
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::string_view data);
+  // Lowercase hex of everything given so far; the hasher is spent afterwards.
+  std::string finish_hex();
+
+ private:
+  std::unique_ptr<crypto_hash_sha256_state> state_;
+};
 // A code a person can read aloud and type: groups of Crockford base32 (no I, L, O, U), e.g.
 // "7KQ2-M9TD-XW4R". `groups` groups of four characters, 20 bits of entropy each.
 std::string human_code(int groups);

@@ -54,6 +54,7 @@ class Statement {
   void reset_if_busy();
 
   int64_t int64(int column) const;
+  double real(int column) const;
   std::string text(int column) const;
   std::optional<std::string> optional_text(int column) const;
   bool is_null(int column) const;

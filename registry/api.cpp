@@ -1,11 +1,17 @@
 #include "registry/api.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 
 #include "platform/compress.h"
 #include "platform/log.h"
 #include "platform/sqlite.h"
+#include "registry/blobs.h"
 
 namespace outpost::registry {
 
@@ -29,6 +35,8 @@ std::vector<std::string> split_path(const std::string& path) {
   return parts;
 }
 
+}  // namespace
+
 Json read_json_body(const ApiRequest& request) {
   const std::string encoding = request.header("Content-Encoding");
   if (!encoding.empty() && encoding != sync::kZstd && encoding != "identity")
@@ -50,13 +58,17 @@ Json read_json_body(const ApiRequest& request) {
   }
 }
 
+namespace {
+
 std::string string_field(const Json& body, const char* key) {
   if (!body.is_object() || !body.contains(key) || !body[key].is_string())
     throw ApiError(400, "invalid_request", std::string("missing string field \"") + key + "\"");
   return body[key].get<std::string>();
 }
 
-ApiResponse json_response(const ApiRequest& request, const Json& body, int status = 200) {
+}  // namespace
+
+ApiResponse json_response(const ApiRequest& request, const Json& body, int status) {
   ApiResponse response;
   response.status = status;
   response.body = body.dump();
@@ -67,6 +79,8 @@ ApiResponse json_response(const ApiRequest& request, const Json& body, int statu
   }
   return response;
 }
+
+namespace {
 
 Json device_json(const Device& device) {
   return {{"id", device.id},           {"org", device.org_id},       {"name", device.name},
@@ -82,6 +96,18 @@ std::string ApiRequest::header(const std::string& name) const {
   for (const auto& [key, value] : headers)
     if (same_name(key, name)) return value;
   return {};
+}
+
+std::string read_body(const ApiResponse& response) {
+  if (!response.file) return response.body;
+  const FileSlice& slice = *response.file;
+  const int fd = ::open(slice.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot read " + slice.path + ": " + std::strerror(errno));
+  std::string body(slice.length, '\0');
+  const ssize_t n = ::pread(fd, body.data(), body.size(), static_cast<off_t>(slice.offset));
+  ::close(fd);
+  if (n != static_cast<ssize_t>(body.size())) throw std::runtime_error("cannot read " + slice.path);
+  return body;
 }
 
 ApiResponse error_response(int status, const std::string& code, const std::string& message, const Json& extra) {
@@ -157,6 +183,10 @@ ApiResponse Api::route(const ApiRequest& request) {
   if (resource == "records" && parts.size() == 4) {
     expect("GET");
     return json_response(request, registry_.read_record(who, parts[2], parts[3]));
+  }
+  if (resource == "blobs") {
+    if (!blobs_) throw ApiError(404, "not_found", "this registry does not serve files");
+    return blobs_->handle(who, request, parts);
   }
   if (resource == "collections" && parts.size() == 2) {
     expect("GET");

@@ -6,6 +6,8 @@
 #include "platform/cli_args.h"
 #include "platform/sqlite.h"
 #include "registry/api.h"
+#include "registry/blobs.h"
+#include "registry/materials.h"
 #include "registry/server.h"
 #include "registry/sqlite_store.h"
 
@@ -19,7 +21,9 @@ namespace {
 
 constexpr char kUsage[] = R"(usage: outpost-registry [--db FILE] COMMAND ...
 
-  serve [--listen HOST:PORT]        serve the HTTP API (default 127.0.0.1:8440; port 0 picks one)
+  serve [--listen HOST:PORT] [--blob-quota-mb N]
+                                    serve the HTTP API (default 127.0.0.1:8440; port 0 picks one);
+                                    uploads stop once the files take N MB
   org add NAME                      create an organization; prints its id
   org list                          list organizations
   invite ORG_ID [--role field|admin] [--days N]
@@ -29,9 +33,57 @@ constexpr char kUsage[] = R"(usage: outpost-registry [--db FILE] COMMAND ...
   collection add NAME               accept records in a new collection
   collection list                   list collections
   admin-token [NAME]                create a registry admin token for the HTTP API
+  material add FILE [--title T] [--lang L] [--tag T]... [--summary S] [--org ORG_ID | --public]
+                                    publish a file to one organization or (default) to everyone;
+                                    a Markdown file's front matter fills in what is not given;
+                                    prints the material's id
+  material list                     published materials, one JSON object a line
+  material remove ID                withdraw a material from every device
 
---db FILE defaults to $OUTPOST_REGISTRY_DB, or registry.db in the current directory.
+--db FILE defaults to $OUTPOST_REGISTRY_DB, or registry.db in the current directory. Files are
+kept beside it, in FILE.blobs/.
 )";
+
+int material_command(Registry& registry, const std::string& blob_directory, std::vector<std::string> args,
+                     std::ostream& out) {
+  const std::string usage = "usage: outpost-registry material add FILE [--title T] [--lang L] [--tag T]... "
+                            "[--summary S] [--org ORG_ID | --public] | material list | material remove ID";
+  if (args.empty()) throw UsageError(usage);
+  const std::string action = args[0];
+  args.erase(args.begin());
+  BlobService blobs(blob_directory);
+  Materials materials(registry, blobs);
+  if (action == "add") {
+    MaterialSource source;
+    source.title = take_option(args, "--title");
+    source.summary = take_option(args, "--summary");
+    source.lang = take_option(args, "--lang");
+    while (auto tag = take_option(args, "--tag")) source.tags.push_back(*tag);
+    const auto org = take_option(args, "--org");
+    const bool everyone = cli::take_flag(args, "--public");
+    if (org && everyone) throw UsageError("give either --org ORG_ID or --public, not both");
+    if (org) source.partition = *org;
+    expect_args(args, 1, usage);
+    source.file = args[0];
+    out << materials.add(source).id << "\n";
+    return 0;
+  }
+  if (action == "list") {
+    expect_args(args, 0, "outpost-registry material list");
+    for (const PublishedMaterial& material : materials.list()) {
+      Json line = {{"id", material.id}, {"partition", material.partition}};
+      line.update(material.info.to_fields());
+      out << line.dump() << "\n";
+    }
+    return 0;
+  }
+  if (action == "remove") {
+    expect_args(args, 1, "outpost-registry material remove ID");
+    materials.remove(args[0]);
+    return 0;
+  }
+  throw UsageError("unknown material action '" + action + "': use add, list or remove");
+}
 
 std::pair<std::string, int> parse_listen(const std::string& listen) {
   const auto colon = listen.rfind(':');
@@ -61,10 +113,14 @@ int run(std::vector<std::string> args, std::ostream& out) {
   Registry registry(store);
   const Principal admin = Registry::cli_admin();
 
+  const std::string blob_directory = db_path + ".blobs";
   if (command == "serve") {
     auto [host, port] = parse_listen(take_option(args, "--listen").value_or("127.0.0.1:8440"));
-    expect_args(args, 0, "outpost-registry serve [--db FILE] [--listen HOST:PORT]");
-    Api api(registry);
+    const int64_t quota_mb = cli::take_int_option(args, "--blob-quota-mb", 0);
+    if (quota_mb < 0) throw UsageError("--blob-quota-mb wants a number of megabytes, 0 for no quota");
+    expect_args(args, 0, "outpost-registry serve [--db FILE] [--listen HOST:PORT] [--blob-quota-mb N]");
+    BlobService blobs(blob_directory, static_cast<uint64_t>(quota_mb) * 1000 * 1000);
+    Api api(registry, &blobs);
     serve(api, host, port, [&out](const std::string& bound_host, int bound_port) {
       out << "listening on " << bound_host << ":" << bound_port << std::endl;
     });
@@ -115,6 +171,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
     }
     throw UsageError("usage: outpost-registry collection add NAME | collection list");
   }
+  if (command == "material") return material_command(registry, blob_directory, args, out);
   if (command == "admin-token") {
     out << registry.create_admin_token(args.empty() ? "admin" : args[0]) << "\n";
     return 0;

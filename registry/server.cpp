@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <fstream>
+#include <memory>
 #include <thread>
 
 #include "platform/log.h"
@@ -23,7 +25,21 @@ ApiRequest to_api_request(const httplib::Request& request) {
 void write_response(const ApiResponse& api_response, httplib::Response& response) {
   response.status = api_response.status;
   for (const auto& [name, value] : api_response.headers) response.set_header(name, value);
-  response.set_content(api_response.body, api_response.content_type.c_str());
+  if (!api_response.file || api_response.file->length == 0) {
+    response.set_content(api_response.body, api_response.content_type.c_str());
+    return;
+  }
+  // A file is streamed from disk piece by piece, never held whole in memory.
+  const FileSlice slice = *api_response.file;
+  auto file = std::make_shared<std::ifstream>(slice.path, std::ios::binary);
+  response.set_content_provider(
+      slice.length, api_response.content_type,
+      [file, slice](size_t offset, size_t length, httplib::DataSink& sink) {
+        std::vector<char> buffer(std::min<size_t>(length, 256 * 1024));
+        file->seekg(static_cast<std::streamoff>(slice.offset + offset));
+        file->read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+        return file->gcount() == static_cast<std::streamsize>(buffer.size()) && sink.write(buffer.data(), buffer.size());
+      });
 }
 
 }  // namespace
@@ -45,15 +61,22 @@ void serve(Api& api, const std::string& host, int port, const std::function<void
   // on every answer.
   server.set_tcp_nodelay(true);
   auto handler = [&api](const httplib::Request& request, httplib::Response& response) {
+    // httplib would apply a Range header again to whatever the API answers (error bodies
+    // included); the API answers ranges itself. The request object is httplib's own non-const
+    // one, handed to handlers as const.
+    const_cast<httplib::Request&>(request).ranges.clear();
     write_response(api.handle(to_api_request(request)), response);
   };
   server.Get(".*", handler);
   server.Post(".*", handler);
+  server.Put(".*", handler);
   // httplib reads a body with neither length nor chunking until the client closes. Methods the
-  // API never accepts are answered (405) without reading a body; a POST without a length is
-  // refused; neither ties up a worker thread.
+  // API never accepts, and a PUT without a length, are answered without reading a body; a POST
+  // without a length is refused; none of them ties up a worker thread.
   server.set_pre_routing_handler([&api](const httplib::Request& request, httplib::Response& response) {
     if (request.method == "GET" || request.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+    if (request.method == "PUT" && request.has_header("Content-Length"))
+      return httplib::Server::HandlerResponse::Unhandled;  // file chunks
     if (request.method == "POST") {
       if (request.has_header("Content-Length") || request.has_header("Transfer-Encoding"))
         return httplib::Server::HandlerResponse::Unhandled;

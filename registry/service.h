@@ -70,6 +70,14 @@ class Registry {
   Json read_record(const Principal& who, const std::string& collection, const std::string& id);
   int64_t now_ms() const { return clock_.now_ms(); }
 
+  // --- The registry's own records (registry/service_publish.cpp)
+  // Writes `fields` of a record as the registry itself (replica "registry", stamps from its own
+  // clock) into `partition`, an organization id or kPublicPartition, so that devices pull it like
+  // any change. `_deleted: true` deletes it. ApiError for bad names, an unknown organization, or
+  // a record that lives in another partition.
+  void write_as_registry(const std::string& collection, const std::string& id, const std::string& partition,
+                         const Json& fields);
+
  private:
   class Merge;
   Device require_device(const Principal& who);

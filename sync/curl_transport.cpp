@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
 
 namespace outpost::sync {
 
@@ -21,9 +22,30 @@ std::string HttpResponse::header(const std::string& name) const {
 
 namespace {
 
+// Where the body of one answer goes: into the response, or to the request's on_body.
+struct BodyTarget {
+  CURL* curl;
+  const HttpRequest& request;
+  HttpResponse& response;
+  std::exception_ptr failure;  // thrown by on_body; rethrown once curl has stopped
+};
+
 size_t collect_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  auto& target = *static_cast<BodyTarget*>(user);
+  if (!target.request.on_body) {
+    target.response.body.append(data, size * count);
+    return size * count;
+  }
+  try {
+    long status = 0;
+    curl_easy_getinfo(target.curl, CURLINFO_RESPONSE_CODE, &status);
+    target.response.status = static_cast<int>(status);
+    target.request.on_body(target.response, std::string_view(data, size * count));
+    return size * count;
+  } catch (...) {
+    target.failure = std::current_exception();
+    return 0;  // makes curl abandon the transfer
+  }
 }
 
 size_t collect_header(char* data, size_t size, size_t count, void* user) {
@@ -90,8 +112,9 @@ HttpResponse CurlTransport::send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, options_.connect_timeout_s);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_bytes);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options_.low_speed_time_s);
+  BodyTarget body_target{curl, request, response, nullptr};
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body_target);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
   if (options_.cancelled) {
@@ -99,16 +122,18 @@ HttpResponse CurlTransport::send(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, check_cancelled);
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &options_.cancelled);
   }
-  if (request.method == "POST") {
+  // POST, and any other method with a body (PUT), send it as the request body.
+  if (request.method == "POST" || (request.method != "GET" && !request.body.empty())) {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-  } else if (request.method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
+  if (request.method != "GET" && request.method != "POST")
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
 
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
+  if (body_target.failure) std::rethrow_exception(body_target.failure);
   if (code == CURLE_ABORTED_BY_CALLBACK) throw TransportError("the exchange with " + base_url_ + " was cancelled");
   if (code != CURLE_OK)
     throw TransportError("cannot reach the registry at " + base_url_ + ": " +

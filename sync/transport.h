@@ -3,18 +3,26 @@
 // registry behind it.
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace outpost::sync {
+
+struct HttpResponse;
 
 struct HttpRequest {
   std::string method = "POST";
   std::string path;  // e.g. "/v1/sync"
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set, the answer's body is handed over piece by piece as it arrives, together with the
+  // status and headers, instead of being collected in HttpResponse::body: what arrived before a
+  // cut connection is not lost (file downloads resume from it). May throw to abandon the request.
+  std::function<void(const HttpResponse& head, std::string_view piece)> on_body = nullptr;
 };
 
 struct HttpResponse {

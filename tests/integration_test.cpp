@@ -34,11 +34,14 @@
 #include "client/home.h"
 #include "platform/clock.h"
 #include "platform/compress.h"
+#include "platform/crypto.h"
 #include "platform/files.h"
 #include "platform/sqlite.h"
 #include "support/fault_proxy.h"
+#include "support/transfer_data.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "sync/blob_transfer.h"
 #include "sync/curl_transport.h"
 #include "sync/protocol.h"
 #include "sync/replica.h"
@@ -1323,6 +1326,169 @@ TEST_CASE("integration: a PUT without a body is answered at once") {
       FAIL_CHECK("no answer within 3 s: " << std::string(error.what()));
     }
   }
+}
+
+// --- Materials: files through a link cut every 256 KiB -------------------------------------------
+
+namespace {
+
+constexpr size_t kCutEvery = 256 * 1024;
+
+sync::TransferOptions patient_transfer() {
+  sync::TransferOptions options;
+  options.first_backoff = 50ms;
+  return options;
+}
+
+// A transfer that crossed `cuts` cuts lost at most the chunk in flight at each: by its own
+// count, and on the wire (which also sees what libcurl re-sends by itself on a fresh
+// connection). `wire_bytes` crossed the proxy in the file's direction; heads and the manifest
+// are allowed for.
+void check_at_most_one_chunk_per_cut(const sync::TransferReport& report, uint64_t cuts, uint64_t wire_bytes) {
+  MESSAGE(report.size << " bytes through " << cuts << " cuts: " << report.requests << " requests, " << report.failures
+                      << " failed, " << report.bytes_wasted << " bytes moved again; " << wire_bytes
+                      << " bytes on the wire");
+  CHECK(cuts >= report.size / kCutEvery - 1);
+  CHECK(report.failures <= cuts);
+  CHECK(report.bytes_wasted <= cuts * sync::kBlobChunkSize);
+  CHECK(report.bytes_moved == report.size - report.resumed_bytes + report.bytes_wasted);
+  const uint64_t chunks = (report.size + sync::kBlobChunkSize - 1) / sync::kBlobChunkSize;
+  const uint64_t manifest_bytes = 100 + chunks * 70;
+  const uint64_t overhead = (report.requests + cuts) * 1024 + (report.failures + 1) * manifest_bytes;
+  CHECK(wire_bytes <= report.size + cuts * sync::kBlobChunkSize + overhead);
+}
+
+}  // namespace
+
+TEST_CASE("integration: a download through a link cut every 256 KiB completes and re-fetches at most one chunk per cut") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("trainers");
+  const std::string content = outpost::test::random_bytes(12 * 1000 * 1000 + 4321, 4004);
+  const std::string manual = bed.dir().file("manual.pdf");
+  outpost::files::write_file_atomic(manual, content);
+  bed.admin().command({"material", "add", manual, "--title", "Field manual", "--lang", "en", "--org", org});
+  const Credentials login = bed.enroll({{"trainer", org}})[0].credentials();
+
+  FaultProxy proxy("127.0.0.1", bed.registry_port());
+  FaultProxy::Plan plan;
+  plan.cut_response_after = kCutEvery;
+  proxy.set_plan(plan);
+  sync::CurlTransport link(proxy_url(proxy));
+  sync::BlobStore store(bed.dir().file("trainer-files"));
+  sync::BlobTransfer transfer(store, link, login.token, patient_transfer());
+  const std::string sha = outpost::crypto::sha256_hex(content);
+  const sync::TransferReport report = transfer.download(sha);
+
+  CHECK(outpost::crypto::sha256_hex(outpost::files::read_file(store.path(sha))) == sha);
+  check_at_most_one_chunk_per_cut(report, proxy.cuts(), proxy.bytes_server_to_client());
+}
+
+TEST_CASE("integration: an upload through a link cut every 256 KiB completes and re-sends at most one chunk per cut") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("reporters");
+  const Credentials login = bed.enroll({{"reporter", org}})[0].credentials();
+  const std::string content = outpost::test::random_bytes(6 * 1000 * 1000 + 777, 5005);
+  outpost::files::write_file_atomic(bed.dir().file("video.mp4"), content);
+  sync::BlobStore store(bed.dir().file("reporter-files"));
+  const std::string sha = store.add_file(bed.dir().file("video.mp4")).sha256;
+
+  FaultProxy proxy("127.0.0.1", bed.registry_port());
+  FaultProxy::Plan plan;
+  plan.cut_request_after = kCutEvery;
+  proxy.set_plan(plan);
+  sync::CurlTransport link(proxy_url(proxy));
+  sync::BlobTransfer transfer(store, link, login.token, patient_transfer());
+  const std::vector<sync::TransferReport> reports = transfer.upload({sha});
+  REQUIRE(reports.size() == 1);
+
+  const std::string stored = bed.admin().db_path() + ".blobs/objects/" + sha.substr(0, 2) + "/" + sha;
+  CHECK(outpost::crypto::sha256_hex(outpost::files::read_file(stored)) == sha);
+  check_at_most_one_chunk_per_cut(reports[0], proxy.cuts(), proxy.bytes_client_to_server());
+  // The registry serves it back, whole and by range, to the organization that sent it.
+  const Http http(bed.registry_url());
+  const sync::HttpResponse whole = http.get("/v1/blobs/" + sha, login.token);
+  CHECK(whole.status == 200);
+  CHECK(whole.header("Content-Length") == std::to_string(content.size()));
+  CHECK(whole.header("ETag") == "\"" + sha + "\"");
+  CHECK(whole.body == content);
+  const sync::HttpResponse part = http.send("GET", "/v1/blobs/" + sha, login.token, "", {{"Range", "bytes=100-199"}});
+  CHECK(part.status == 206);
+  CHECK(part.header("Content-Range") == "bytes 100-199/" + std::to_string(content.size()));
+  CHECK(part.body == content.substr(100, 100));
+  const sync::HttpResponse beyond =
+      http.send("GET", "/v1/blobs/" + sha, login.token, "", {{"Range", "bytes=99999999-"}});
+  expect_refusal(beyond, 416, "range_not_satisfiable");
+  // An error answer is not cut to the Range asked for.
+  expect_refusal(http.send("GET", "/v1/blobs/" + std::string(64, 'a'), login.token, "", {{"Range", "bytes=5-9"}}), 404,
+                 "not_found");
+}
+
+TEST_CASE("integration: a trainer pins materials through a cut link, survives a kill -9, and finds them offline") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("trainers");
+  const std::string assets = OUTPOST_ASSETS_DIR "/materials/";
+  const std::string spanish =
+      first_line(bed.admin().command({"material", "add", assets + "safe-data-collection.es.md", "--public"}));
+  const std::string french = first_line(bed.admin().command({"material", "add", assets + "ecosoc-consultative-status.fr.md"}));
+  const std::string content = outpost::test::random_bytes(3 * 1000 * 1000 + 99, 6006);
+  outpost::files::write_file_atomic(bed.dir().file("toolkit.mp4"), content);
+  const std::string toolkit = first_line(bed.admin().command(
+      {"material", "add", bed.dir().file("toolkit.mp4"), "--title", "Advocacy training video", "--lang", "en", "--tag",
+       "advocacy", "--org", org}));
+  const Json listed = Json::parse(lines_of(bed.admin().command({"material", "list"})).back());
+  CHECK(listed["id"] == toolkit);
+  CHECK(listed["partition"] == org);
+
+  FaultProxy proxy("127.0.0.1", bed.registry_port());
+  const Device trainer = bed.enroll({{"trainer", org, "field", proxy_url(proxy)}})[0];
+  trainer.sync();
+  CHECK(lines_of(trainer.run_ok({"materials"})).size() == 3);
+
+  // Killed while the file trickles in: what arrived stays, verified.
+  FaultProxy::Plan slow;
+  slow.bytes_per_second = 1'000'000;
+  proxy.set_plan(slow);
+  const std::string sha = outpost::crypto::sha256_hex(content);
+  const std::string log = trainer.home() + "/blobs/partial/" + sha + ".chunks";
+  {
+    BackgroundProcess pin({OUTPOST_BIN, "--home", trainer.home(), "pin", toolkit}, {{}, bed.dir().file("pin.log")});
+    for (int i = 0; i < 200 && (!outpost::files::exists(log) || outpost::files::read_file(log).size() < 20); ++i)
+      std::this_thread::sleep_for(25ms);
+    pin.send_signal(SIGKILL);
+    CHECK(pin.wait(10s).signal == SIGKILL);
+  }
+  Json partial;
+  for (const std::string& line : lines_of(trainer.run_ok({"materials"})))
+    if (Json::parse(line)["id"] == toolkit) partial = Json::parse(line);
+  CHECK(partial["state"] == "partial");
+  const uint64_t kept = partial["stored_bytes"].get<uint64_t>();
+  CHECK(kept > 0);
+
+  // The rest comes through a link cut every 256 KiB.
+  FaultProxy::Plan cutting;
+  cutting.cut_response_after = kCutEvery;
+  proxy.set_plan(cutting);
+  const uint64_t before = proxy.bytes_server_to_client();
+  const uint64_t cuts_before = proxy.cuts();
+  const ProcessResult pinned = trainer.run({"pin", toolkit, "--attempts", "20"});
+  REQUIRE_MESSAGE(pinned.succeeded(), pinned.describe());
+  const uint64_t cuts = proxy.cuts() - cuts_before;
+  MESSAGE("resumed from " << kept << " bytes; " << cuts << " cuts; " << pinned.err);
+  CHECK(proxy.bytes_server_to_client() - before <= content.size() - kept + (cuts + 1) * (sync::kBlobChunkSize + 2048));
+  const std::string path = first_line(trainer.run_ok({"open", toolkit}));
+  CHECK(outpost::crypto::sha256_hex(outpost::files::read_file(path)) == sha);
+
+  // Offline: the registry is gone, the library is not.
+  proxy.set_plan({});
+  trainer.run_ok({"pin", spanish});
+  trainer.run_ok({"pin", french});
+  bed.stop_registry();
+  const Json found = Json::parse(first_line(trainer.run_ok({"materials", "--search", "proteccion datos sensibles"})));
+  CHECK(found["id"] == spanish);
+  CHECK(Json::parse(first_line(trainer.run_ok({"materials", "--search", "PROCÉDURE reglement"})))["id"] == french);
+  trainer.run_ok({"evict", toolkit});
+  CHECK(Json::parse(trainer.run_ok({"storage"}))["materials"].size() == 2);
+  check_one_line_reason(trainer.run({"open", toolkit}), "is not on this device");
 }
 
 // --- The window, driven like a person would, under Xvfb ---------------------------------------------

@@ -10,6 +10,7 @@
 
 #include "platform/clock.h"
 #include "registry/api.h"
+#include "registry/blobs.h"
 #include "registry/sqlite_store.h"
 #include "sync/replica.h"
 #include "sync/transport.h"
@@ -17,10 +18,16 @@
 namespace outpost::test {
 
 struct InProcessRegistry {
-  explicit InProcessRegistry(const Clock& clock, const std::string& path = ":memory:")
-      : store(path), registry(store, clock), api(registry) {}
+  // With a `blob_directory`, the registry serves and receives files too.
+  explicit InProcessRegistry(const Clock& clock, const std::string& path = ":memory:",
+                             const std::string& blob_directory = "")
+      : store(path),
+        registry(store, clock),
+        blobs(blob_directory.empty() ? nullptr : std::make_unique<registry::BlobService>(blob_directory, 0, clock)),
+        api(registry, blobs.get()) {}
   registry::SqliteStore store;
   registry::Registry registry;
+  std::unique_ptr<registry::BlobService> blobs;
   registry::Api api;
 
   registry::ApiResponse call(const sync::HttpRequest& request) {
@@ -45,7 +52,12 @@ class InProcessTransport final : public sync::Transport {
     registry::ApiResponse answer = registry_.call(request);
     if (fault == Fault::SendTwice) answer = registry_.call(request);
     if (fault == Fault::LoseAnswer) throw sync::TransportError("test: answer lost");
-    return sync::HttpResponse{answer.status, answer.headers, answer.body};
+    sync::HttpResponse response{answer.status, answer.headers, registry::read_body(answer)};
+    if (request.on_body) {
+      request.on_body(sync::HttpResponse{response.status, response.headers, {}}, response.body);
+      response.body.clear();
+    }
+    return response;
   }
 
  private:

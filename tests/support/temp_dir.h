@@ -1,4 +1,5 @@
-// A temporary directory for one test, removed with everything in it when the test ends.
+// A fresh directory under the system's temporary directory for one test, removed with everything
+// in it when the object goes.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -14,8 +15,8 @@ namespace outpost::test {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "outpost-test-XXXXXX").string();
+  explicit TempDir(const std::string& prefix = "outpost-test") {
+    std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
     REQUIRE_MESSAGE(::mkdtemp(pattern.data()) != nullptr, "mkdtemp: " << std::string(std::strerror(errno)));
     path_ = pattern;
   }

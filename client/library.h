@@ -1,0 +1,82 @@
+// The library on a device: the catalog of materials (records of the `materials` collection the
+// registry publishes), their files (pinned ones downloaded into <home>/blobs, resumably) and a
+// full-text index over title, summary, tags and the files' text that works offline, in any
+// language, accents or not.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/home.h"
+#include "sync/blob_transfer.h"
+#include "sync/material_record.h"
+
+namespace outpost::client {
+
+enum class DownloadState { NotDownloaded, Partial, Downloaded };
+std::string state_name(DownloadState state);  // "not_downloaded", "partial", "downloaded"
+
+struct Material {
+  std::string id;
+  sync::MaterialInfo info;
+  bool pinned = false;
+  DownloadState state = DownloadState::NotDownloaded;
+  uint64_t stored_bytes = 0;  // on this device: the file, or the verified part of a download
+};
+
+struct SearchHit {
+  Material material;
+  std::string snippet;  // the best matching passage, matches between ** and **
+  double score = 0;     // bm25: the lower, the better
+};
+
+class Library {
+ public:
+  // Opens the library of `home`, bringing the search index up to date when the catalog moved
+  // since it was last read (a sync pulled changes). Files stay within the storage quota set on
+  // the home (set_quota), and the disk's free space.
+  explicit Library(Home& home);
+
+  // Live materials, by title.
+  std::vector<Material> catalog();
+  // Throws ClientError for an unknown or withdrawn material.
+  Material material(const std::string& id);
+  // Materials whose title, summary, tags or text hold every word of `query` (words may be
+  // beginnings: "consult" finds "consultative"), best first. Case and accents do not matter.
+  std::vector<SearchHit> search(const std::string& query, size_t limit = 20);
+
+  // Keeps the material's file on this device: downloads it now, resuming an interrupted
+  // download, and indexes its text. Throws sync::BlobError (QuotaExceeded when it does not fit)
+  // or ClientError; what was verified stays for the next attempt.
+  sync::TransferReport pin(const std::string& id, sync::Transport& transport, const sync::TransferOptions& options = {});
+  // The file stays until evicted; it is no longer kept on purpose.
+  void unpin(const std::string& id);
+  // Deletes the material's file and any unfinished download of it, and unpins it. A file that
+  // another pinned material shares stays. Returns the bytes freed.
+  uint64_t evict(const std::string& id);
+  // Where the downloaded file is; ClientError when it is not on this device.
+  std::string local_path(const std::string& id);
+
+  uint64_t used_bytes() { return store_.used_bytes(); }
+  uint64_t quota_bytes() const { return store_.quota_bytes(); }
+  // 0: only the disk's free space limits downloads.
+  static void set_quota(Home& home, uint64_t bytes);
+
+  // Reads the catalog into the search index: new and changed materials, files that arrived,
+  // withdrawn materials (whose pins and files go too). Returns the entries rewritten.
+  size_t refresh();
+
+ private:
+  struct Entry;
+  Material describe(const std::string& id, sync::MaterialInfo info);
+  void refresh_if_stale();
+  void write_entries(const std::vector<Entry>& entries, const std::vector<std::string>& withdrawn);
+
+  Home& home_;
+  db::Database& db_;
+  sync::BlobStore store_;
+};
+
+}  // namespace outpost::client

@@ -1,0 +1,191 @@
+#include "client/text_extraction.h"
+
+#include <md4c.h>
+#include <poppler-document.h>
+#include <poppler-page.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <iterator>
+#include <memory>
+
+#include "platform/files.h"
+#include "platform/log.h"
+#include "sync/material_record.h"
+
+namespace outpost::client {
+
+namespace {
+
+void append_utf8(std::string& out, unsigned long code) {
+  if (code == 0 || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) code = 0xFFFD;
+  if (code < 0x80) {
+    out += static_cast<char>(code);
+  } else if (code < 0x800) {
+    out += static_cast<char>(0xC0 | (code >> 6));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  } else if (code < 0x10000) {
+    out += static_cast<char>(0xE0 | (code >> 12));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (code >> 18));
+    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (code & 0x3F));
+  }
+}
+
+// "&amp;", "&#233;", "&#xE9;", the Latin-1 letters ("&eacute;") and the punctuation text
+// commonly uses; others are kept as written.
+void append_entity(std::string& out, std::string_view entity) {
+  if (entity.size() > 3 && entity[1] == '#') {
+    const bool hex = entity[2] == 'x' || entity[2] == 'X';
+    const std::string digits(entity.substr(hex ? 3 : 2, entity.size() - (hex ? 4 : 3)));
+    append_utf8(out, std::strtoul(digits.c_str(), nullptr, hex ? 16 : 10));
+    return;
+  }
+  const std::string_view name = entity.substr(1, entity.size() - 2);
+  // U+00C0 to U+00FF, in order.
+  static const char* const kLatin1[] = {
+      "Agrave", "Aacute", "Acirc",  "Atilde", "Auml",   "Aring",  "AElig",  "Ccedil", "Egrave", "Eacute", "Ecirc",
+      "Euml",   "Igrave", "Iacute", "Icirc",  "Iuml",   "ETH",    "Ntilde", "Ograve", "Oacute", "Ocirc",  "Otilde",
+      "Ouml",   "times",  "Oslash", "Ugrave", "Uacute", "Ucirc",  "Uuml",   "Yacute", "THORN",  "szlig",  "agrave",
+      "aacute", "acirc",  "atilde", "auml",   "aring",  "aelig",  "ccedil", "egrave", "eacute", "ecirc",  "euml",
+      "igrave", "iacute", "icirc",  "iuml",   "eth",    "ntilde", "ograve", "oacute", "ocirc",  "otilde", "ouml",
+      "divide", "oslash", "ugrave", "uacute", "ucirc",  "uuml",   "yacute", "thorn",  "yuml"};
+  for (size_t i = 0; i < std::size(kLatin1); ++i)
+    if (name == kLatin1[i]) return append_utf8(out, 0xC0 + i);
+  static const std::pair<std::string_view, unsigned long> kNamed[] = {
+      {"amp", '&'},      {"lt", '<'},       {"gt", '>'},       {"quot", '"'},     {"apos", '\''},
+      {"nbsp", ' '},     {"laquo", 0xAB},   {"raquo", 0xBB},   {"iexcl", 0xA1},   {"iquest", 0xBF},
+      {"ordf", 0xAA},    {"ordm", 0xBA},    {"deg", 0xB0},     {"euro", 0x20AC},  {"ndash", 0x2013},
+      {"mdash", 0x2014}, {"lsquo", 0x2018}, {"rsquo", 0x2019}, {"ldquo", 0x201C}, {"rdquo", 0x201D},
+      {"hellip", 0x2026}, {"OElig", 0x152}, {"oelig", 0x153}};
+  for (const auto& [known, code] : kNamed)
+    if (name == known) return append_utf8(out, code);
+  out += entity;
+}
+
+struct MarkdownText {
+  std::string text;
+};
+
+int on_block_end(MD_BLOCKTYPE, void*, void* user) {
+  static_cast<MarkdownText*>(user)->text += '\n';
+  return 0;
+}
+
+int on_text(MD_TEXTTYPE type, const MD_CHAR* data, MD_SIZE size, void* user) {
+  std::string& text = static_cast<MarkdownText*>(user)->text;
+  switch (type) {
+    case MD_TEXT_BR:
+    case MD_TEXT_SOFTBR: text += ' '; break;
+    case MD_TEXT_ENTITY: append_entity(text, std::string_view(data, size)); break;
+    case MD_TEXT_NULLCHAR: break;
+    case MD_TEXT_HTML: text += html_to_text(std::string_view(data, size)); break;
+    default: text.append(data, size);
+  }
+  return text.size() > kMaxExtractedText ? 1 : 0;  // enough: stop parsing
+}
+
+int ignore_span(MD_SPANTYPE, void*, void*) { return 0; }
+int ignore_block(MD_BLOCKTYPE, void*, void*) { return 0; }
+
+void log_poppler(const std::string& message, void*) { log::debug("poppler: " + message); }
+
+// poppler prints its complaints about damaged files to stderr; they go to the debug log instead.
+void route_poppler_messages() {
+  static const bool routed = [] {
+    poppler::set_debug_error_function(log_poppler, nullptr);
+    return true;
+  }();
+  (void)routed;
+}
+
+std::string pdf_to_text(const std::string& path) {
+  route_poppler_messages();
+  const std::unique_ptr<poppler::document> document(poppler::document::load_from_file(path));
+  if (!document || document->is_locked()) {
+    log::warn(path + ": not a readable PDF; indexing its title and summary only");
+    return {};
+  }
+  std::string text;
+  for (int index = 0; index < document->pages() && text.size() < kMaxExtractedText; ++index) {
+    const std::unique_ptr<poppler::page> page(document->create_page(index));
+    if (!page) continue;
+    const poppler::byte_array utf8 = page->text().to_utf8();
+    text.append(utf8.begin(), utf8.end());
+    text += '\n';
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string markdown_to_text(std::string_view markdown) {
+  if (auto front = sync::parse_front_matter(markdown)) markdown.remove_prefix(front->body_offset);
+  MD_PARSER parser{};
+  parser.flags = MD_DIALECT_GITHUB;
+  parser.enter_block = ignore_block;
+  parser.leave_block = on_block_end;
+  parser.enter_span = ignore_span;
+  parser.leave_span = ignore_span;
+  parser.text = on_text;
+  MarkdownText result;
+  md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &result);
+  return result.text;
+}
+
+std::string html_to_text(std::string_view html) {
+  std::string text;
+  size_t position = 0;
+  while (position < html.size() && text.size() < kMaxExtractedText) {
+    const char c = html[position];
+    if (c == '<') {
+      const size_t end = html.find('>', position);
+      if (end == std::string_view::npos) break;
+      std::string tag(html.substr(position + 1, end - position - 1));
+      for (char& t : tag) t = static_cast<char>(std::tolower(static_cast<unsigned char>(t)));
+      position = end + 1;
+      // What scripts and styles hold is not text.
+      for (const char* hidden : {"script", "style"})
+        if (tag.rfind(hidden, 0) == 0) {
+          const size_t close = html.find(std::string("</") + hidden, position);
+          position = close == std::string_view::npos ? html.size() : close;
+        }
+      text += ' ';  // tags separate words
+    } else if (c == '&') {
+      const size_t end = html.find(';', position);
+      if (end == std::string_view::npos || end - position > 10) {
+        text += c;
+        ++position;
+      } else {
+        append_entity(text, html.substr(position, end - position + 1));
+        position = end + 1;
+      }
+    } else {
+      text += c;
+      ++position;
+    }
+  }
+  return text;
+}
+
+std::string extract_text(const std::string& path, const std::string& media_type) {
+  try {
+    if (media_type == "application/pdf") return pdf_to_text(path);
+    const bool markdown = media_type == "text/markdown", html = media_type == "text/html";
+    if (!markdown && !html && media_type != "text/plain") return {};
+    std::string content = files::read_file(path);
+    if (markdown) return markdown_to_text(content);
+    if (html) return html_to_text(content);
+    if (content.size() > kMaxExtractedText) content.resize(kMaxExtractedText);
+    return content;
+  } catch (const std::exception& error) {
+    log::warn(std::string("cannot read the text of ") + path + ": " + error.what());
+    return {};
+  }
+}
+
+}  // namespace outpost::client

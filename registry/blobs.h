@@ -1,0 +1,52 @@
+// The files a registry serves and receives: a BlobStore beside its database (<db>.blobs/), an
+// index of who may read each file, and the routes under /v1/blobs (docs/protocol.md, "Files").
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "platform/clock.h"
+#include "platform/sqlite.h"
+#include "registry/api.h"
+#include "sync/blob_store.h"
+
+namespace outpost::registry {
+
+class BlobService {
+ public:
+  // `directory` holds the files and their index (index.db). quota_bytes 0: the disk is the limit.
+  explicit BlobService(const std::string& directory, uint64_t quota_bytes = 0,
+                       const Clock& clock = SystemClock::instance());
+
+  sync::BlobStore& store() { return store_; }
+
+  // Lets devices of `partition` (an organization id or "public") read a file for as long as
+  // `holder` (a material, an upload) keeps it.
+  void grant(const std::string& sha256, const std::string& partition, const std::string& holder);
+  // Ends what `holder` keeps; files nobody keeps any more are deleted. Returns the bytes freed.
+  uint64_t release(const std::string& holder);
+
+  // GET /v1/blobs/{sha256}[/manifest], POST /v1/blobs/have, PUT /v1/blobs/{sha256}/manifest,
+  // PUT /v1/blobs/{sha256}/chunks/{index}. `parts` is the split path ("v1", "blobs", ...).
+  ApiResponse handle(const Principal& who, const ApiRequest& request, const std::vector<std::string>& parts);
+
+ private:
+  // The index, with the mutex held.
+  bool readable(const Principal& who, const std::string& sha256);
+  void add_grant(const std::string& sha256, const std::string& partition, const std::string& holder);
+  ApiResponse get_file(const ApiRequest& request, const std::string& sha256);
+  ApiResponse have(const Principal& who, const ApiRequest& request);
+  ApiResponse start_upload(const Device& device, const ApiRequest& request, const std::string& sha256);
+  ApiResponse put_chunk(const Device& device, const ApiRequest& request, const std::string& sha256,
+                        const std::string& index_text);
+  // The upload's end: the file verified whole goes into the store, readable by the uploader's organization.
+  Json finish_upload(const Device& device, sync::PartialBlob& partial);
+
+  std::mutex mutex_;  // the index connection and uploads: one request at a time
+  const Clock& clock_;
+  sync::BlobStore store_;
+  db::Database index_;
+};
+
+}  // namespace outpost::registry
