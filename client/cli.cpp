@@ -6,6 +6,7 @@
 #include <iostream>
 #include <optional>
 
+#include "client/forms_commands.h"
 #include "client/home.h"
 #include "platform/cli_args.h"
 #include "sync/curl_transport.h"
@@ -33,6 +34,10 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
   conflicts [--all]                   list open conflicts (with --all, resolved ones too)
   resolve CONFLICT_ID --value JSON    settle a conflict with the value to keep
   status                              pending changes, open conflicts, last sync
+  forms                               list the forms published to this device, one JSON object a line
+  fill FORM_ID --answers FILE.json [--finalize] [--language KEY]
+                                      fill a form with answers ({"question": value, "repeat": [{...}]});
+                                      prints the submission id; errors name their question
 
 --home DIR defaults to $OUTPOST_HOME, or ~/.local/share/outpost.
 )";
@@ -176,6 +181,8 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
     return 0;
   }
   if (command == "record") return record_command(home, args, out);
+  if (command == "forms") return forms_command(home, args, out);
+  if (command == "fill") return fill_command(home, args, out, err);
   if (command == "sync") {
     sync::SyncOptions options;
     options.max_attempts = static_cast<int>(cli::take_int_option(args, "--attempts", options.max_attempts));

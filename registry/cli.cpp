@@ -6,6 +6,7 @@
 #include "platform/cli_args.h"
 #include "platform/sqlite.h"
 #include "registry/api.h"
+#include "registry/forms_cli.h"
 #include "registry/server.h"
 #include "registry/sqlite_store.h"
 
@@ -29,6 +30,10 @@ constexpr char kUsage[] = R"(usage: outpost-registry [--db FILE] COMMAND ...
   collection add NAME               accept records in a new collection
   collection list                   list collections
   admin-token [NAME]                create a registry admin token for the HTTP API
+  form publish FILE.xlsx|DIR (--org ORG_ID | --public)
+                                    check an XLSForm and publish it to an organization's devices or all
+  export FORM_ID --format csv|hxl [--out DIR]
+                                    write the form's finalized submissions as CSV files (one per repeat)
 
 --db FILE defaults to $OUTPOST_REGISTRY_DB, or registry.db in the current directory.
 )";
@@ -115,6 +120,8 @@ int run(std::vector<std::string> args, std::ostream& out) {
     }
     throw UsageError("usage: outpost-registry collection add NAME | collection list");
   }
+  if (command == "form") return form_command(registry, args, out);
+  if (command == "export") return export_command(registry, args, out);
   if (command == "admin-token") {
     out << registry.create_admin_token(args.empty() ? "admin" : args[0]) << "\n";
     return 0;

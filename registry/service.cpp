@@ -24,8 +24,8 @@ namespace {
 
 constexpr int64_t kDayMs = 24 * 60 * 60 * 1000;
 constexpr size_t kSoftResponseBytes = 8 * 1024 * 1024;
-const std::vector<std::string> kDefaultCollections = {"activities", "assessments", "contacts", "incidents",
-                                                      "notes",      "sites",       "submissions"};
+const std::vector<std::string> kDefaultCollections = {"activities", "assessments", "contacts", "forms",
+                                                      "incidents",  "notes",       "sites",    "submissions"};
 
 std::string hash_secret(const std::string& secret) { return crypto::sha256_hex(secret); }
 

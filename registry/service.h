@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "platform/clock.h"
@@ -69,6 +70,18 @@ class Registry {
   // One record as the device would see it, or ApiError(404) when it is not visible to them.
   Json read_record(const Principal& who, const std::string& collection, const std::string& id);
   int64_t now_ms() const { return clock_.now_ms(); }
+
+  // --- Records of the registry itself (registry_records.cpp); registry administrators only
+  struct RecordWrite {
+    std::string collection, id;
+    Json fields;
+  };
+  // Writes the records' fields stamped by the registry, in `partition` (an organization id, or
+  // kPublicPartition for every device), all or none; adds collections that are new.
+  void write_records_as_registry(const Principal& who, const std::string& partition,
+                                 const std::vector<RecordWrite>& writes);
+  // Every live record of `collection` in every partition: (id, {field: value}), oldest change first.
+  std::vector<std::pair<std::string, Json>> records(const Principal& who, const std::string& collection);
 
  private:
   class Merge;
