@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -1503,4 +1504,49 @@ TEST_CASE("integration: an urgent submission finalized after 200 ordinary ones g
   CHECK(report.pushed_changes == 201);
   REQUIRE(urgent_status.size() >= 5);
   CHECK(urgent_status.front() == 200);
+}
+
+TEST_CASE("integration: publishing refuses a broken form at its cell, and a republished form keeps its old version") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("Relief East");
+  const std::string form_dir = bed.dir().file("sitrep");
+  std::filesystem::copy(kTemplates + "/sitrep", form_dir);
+  const std::string survey = form_dir + "/survey.csv";
+  const std::string good_survey = outpost::files::read_file(survey);
+
+  outpost::files::write_file_atomic(
+      survey, "type,name,label,relevant\ninteger,report_number,N\ndate,as_of,As of\ntext,note,Note,(${report_number} > 5\n");
+  const std::vector<std::string> publish{OUTPOST_REGISTRY_BIN, "--db", bed.admin().db_path(), "form", "publish",
+                                         form_dir, "--org", org};
+  check_one_line_reason(run_command(publish),
+                        "survey row 4, column D (relevant): expected ')' but found the end of the expression at "
+                        "position 21");
+
+  outpost::files::write_file_atomic(survey, good_survey);
+  bed.admin().command({"form", "publish", form_dir, "--org", org});
+  const std::string settings = outpost::files::read_file(form_dir + "/settings.csv");
+  const std::string republished = std::regex_replace(settings, std::regex("2026\\.1"), "2026.2");
+  REQUIRE(republished != settings);
+  outpost::files::write_file_atomic(form_dir + "/settings.csv", republished);
+  bed.admin().command({"form", "publish", form_dir, "--org", org});
+
+  auto devices = bed.enroll({{"field", org}});
+  const Device& device = devices[0];
+  device.sync();
+  CHECK(contains(device.run_ok({"forms"}), "\"version\":\"2026.2\""));
+  std::set<std::string> versions;
+  for (const std::string& line : lines_of(device.run_ok({"record", "list", "forms"}))) {
+    versions.insert(Json::parse(line).at("id").get<std::string>());
+  }
+  CHECK(versions == std::set<std::string>{"sitrep", "sitrep@2026.1", "sitrep@2026.2"});
+
+  // Errors name their question; nothing is saved.
+  const std::string answers = bed.dir().file("answers.json");
+  outpost::files::write_file_atomic(answers, "{}");
+  const ProcessResult result = device.run({"fill", "sitrep", "--answers", answers, "--finalize"});
+  INFO(result.describe());
+  CHECK(result.exit_code == 1);
+  CHECK(contains(result.err, "outpost: report_number: "));
+  CHECK(contains(result.err, "nothing was saved"));
+  CHECK(device.run_ok({"record", "list", "submissions"}).empty());
 }
