@@ -11,17 +11,6 @@ namespace outpost::forms {
 
 namespace {
 
-// The expression cells of a question, with what each is for (used only for messages).
-std::vector<const ExpressionCell*> cells_of(const Question& question) {
-  std::vector<const ExpressionCell*> cells;
-  for (const auto* cell :
-       {&question.required.expression, &question.read_only.expression, &question.relevant, &question.constraint,
-        &question.calculation, &question.choice_filter, &question.repeat_count}) {
-    if (*cell) cells.push_back(&**cell);
-  }
-  return cells;
-}
-
 // A choice filter's bare names are the choices' columns; its ${...} are answers like anywhere.
 Expression parse_cell(const ExpressionCell& cell, bool is_choice_filter, const std::string& file) {
   try {
@@ -53,7 +42,7 @@ void check_single_values(const Form& form, const Expression& expression, const E
 void check_expressions(const Form& form, const std::string& file) {
   for (const Question& question : form.questions()) {
     const std::vector<const Question*> inside = form.enclosing_repeats(question);
-    for (const ExpressionCell* cell : cells_of(question)) {
+    for (const ExpressionCell* cell : expression_cells(question)) {
       const Expression expression = parse_cell(*cell, question.choice_filter && cell == &*question.choice_filter, file);
       check_single_values(form, expression, *cell, inside, file);
     }

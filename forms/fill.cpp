@@ -194,13 +194,9 @@ FillSession::FillSession(const Form& form, std::string language, Device device, 
     : form_(form), language_(std::move(language)), device_(std::move(device)), submission_(std::move(submission)) {
   const std::string& file = form.settings().form_id;
   for (const Question& question : form_.questions()) {
-    for (const auto* cell :
-         {&question.required.expression, &question.read_only.expression, &question.relevant, &question.constraint,
-          &question.calculation, &question.repeat_count}) {
-      if (*cell) expressions_.emplace(&**cell, parse_expression((*cell)->text));
-    }
-    if (question.choice_filter) {
-      expressions_.emplace(&*question.choice_filter, parse_choice_filter(question.choice_filter->text));
+    for (const ExpressionCell* cell : expression_cells(question)) {
+      const bool is_choice_filter = question.choice_filter && cell == &*question.choice_filter;
+      expressions_.emplace(cell, is_choice_filter ? parse_choice_filter(cell->text) : parse_expression(cell->text));
     }
   }
   calculation_order_ = calculation_order(form_, file);
