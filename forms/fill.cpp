@@ -300,11 +300,14 @@ std::optional<FieldError> FillSession::check(std::string_view name, const Repeat
     return error(message.empty() ? "This question needs an answer." : message);
   }
   if (auto wrong = type_error(form_, asked, text)) return error(*wrong);
-  if (asked.constraint && !evaluate_at(asked, expressions_.at(&*asked.constraint), path).as_boolean()) {
-    const std::string& message = form_.text(asked.constraint_message, language_);
-    return error(message.empty() ? "This answer is not accepted (" + asked.constraint->text + ")." : message);
+  if (!asked.constraint) return std::nullopt;
+  try {
+    if (evaluate_at(asked, expressions_.at(&*asked.constraint), path).as_boolean()) return std::nullopt;
+  } catch (const EvaluationError& failure) {  // a regex() pattern taken from another answer, say
+    return error("This answer cannot be checked: " + std::string(failure.what()) + ".");
   }
-  return std::nullopt;
+  const std::string& message = form_.text(asked.constraint_message, language_);
+  return error(message.empty() ? "This answer is not accepted (" + asked.constraint->text + ")." : message);
 }
 
 std::vector<FieldError> FillSession::validate() const {

@@ -194,3 +194,21 @@ TEST_CASE("forms fill: one page per top-level group or question, with its releva
   for (const Page& page : session.pages()) pages.push_back(form.questions()[page.question].name);
   CHECK(pages == std::vector<std::string>{"organization", "activities", "contact_email"});
 }
+
+TEST_CASE("forms fill: a constraint that cannot be evaluated with these answers is an error of the answer") {
+  const Workbook workbook{"inline",
+                          {parse_csv("type,name,label,constraint\n"
+                                     "text,pattern,Pattern\n"
+                                     "text,code,Code,\"regex(., ${pattern})\"\n",
+                                     "inline/survey.csv", "survey")},
+                          {"survey"}};
+  const Form form = build_form(workbook);
+  FillSession session(form, "", test_device());
+  session.set_answer("pattern", {}, "^[0-9]+$");
+  session.set_answer("code", {}, "123");
+  CHECK(session.validate().empty());
+  session.set_answer("pattern", {}, "([0-9]");
+  const std::vector<std::string> errors = described(form, session.validate());
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].rfind("code: This answer cannot be checked: ", 0) == 0);
+}
