@@ -4,6 +4,7 @@
 #include <iostream>
 #include <optional>
 
+#include "client/forms_commands.h"
 #include "client/home.h"
 #include "client/library.h"
 #include "platform/cli_args.h"
@@ -41,6 +42,10 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
   open ID                             print where its file is on this device
   storage [--quota-mb N]              what the library's files take, per material; with
                                       --quota-mb, limit them to N MB (0: the disk's free space)
+  forms                               list the forms published to this device, one JSON object a line
+  fill FORM_ID --answers FILE.json [--finalize] [--language KEY]
+                                      fill a form with answers ({"question": value, "repeat": [{...}]});
+                                      prints the submission id; errors name their question
 
 Without a COMMAND, outpost opens its window:
   outpost [--home DIR] [--software-renderer] [--fullscreen] [--size WIDTHxHEIGHT]
@@ -260,6 +265,8 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
     return 0;
   }
   if (command == "record") return record_command(home, args, out);
+  if (command == "forms") return forms_command(home, args, out);
+  if (command == "fill") return fill_command(home, args, out, err);
   if (command == "sync") {
     sync::SyncOptions options;
     options.max_attempts = static_cast<int>(cli::take_int_option(args, "--attempts", options.max_attempts));

@@ -88,6 +88,8 @@ std::vector<std::string> Home::collections() {
 }
 
 void Home::check_collection(const std::string& collection) {
+  if (sync::is_registry_written(collection))
+    throw ClientError("'" + collection + "' is published by the registry and read-only on devices");
   const auto known = collections();
   if (known.empty() || std::find(known.begin(), known.end(), collection) != known.end()) return;
   std::string list;

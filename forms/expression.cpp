@@ -24,13 +24,13 @@ enum class Operator : uint8_t {
   or_, and_, equal, not_equal, less, less_equal, greater, greater_equal, plus, minus, times, div, mod,
 };
 
-enum class NodeKind : uint8_t { literal, reference, current, negate, chain, call };
+enum class NodeKind : uint8_t { literal, reference, column, current, negate, chain, call };
 
 struct Node {
   NodeKind kind;
   size_t offset;  // byte offset in the text where the node starts, for error positions
   Value literal;
-  std::string name;           // reference: the question; jr:choice-name: the select question
+  std::string name;           // reference: the question; column: the choices' column; jr:choice-name: the select question
   bool single_value = true;   // reference: false when a sum/count/min/max/concat argument
   Function function{};        // call
   std::vector<Node> operands; // negate: one; chain: two or more; call: the arguments
@@ -312,9 +312,12 @@ std::optional<Operator> binary_operator(const Token& token, int level) {
   return std::nullopt;
 }
 
+// Whether a bare name (not followed by '(') is an error or a choice's column (in choice filters).
+enum class NameRule { functions_only, choice_columns };
+
 class Parser {
  public:
-  explicit Parser(std::string_view text) : text_(text), tokens_(text) { advance(); }
+  Parser(std::string_view text, NameRule names) : text_(text), tokens_(text), names_(names) { advance(); }
 
   Node parse() {
     if (current_.kind == TokenKind::end) fail(text_, 0, "empty expression");
@@ -410,6 +413,11 @@ class Parser {
       case TokenKind::name:
         if (is_keyword(token)) break;
         advance();
+        if (current_.kind != TokenKind::left_paren && names_ == NameRule::choice_columns) {
+          Node column(NodeKind::column, token.offset);
+          column.name = token.source;
+          return column;
+        }
         if (current_.kind != TokenKind::left_paren)
           fail(text_, token.offset, "unknown name '" + std::string(token.source) + "'; refer to questions as ${" +
                                         std::string(token.source) + "}");
@@ -507,6 +515,7 @@ class Parser {
 
   std::string_view text_;
   Tokenizer tokens_;
+  NameRule names_;
   Token current_;
   int depth_ = 0;
 };
@@ -608,6 +617,7 @@ class Evaluator {
     switch (node.kind) {
       case NodeKind::literal: return node.literal;
       case NodeKind::reference: return single_answer(node);
+      case NodeKind::column: return Value::string(context_.choice_column(node.name));
       case NodeKind::current: return Value::string(context_.current_value());
       case NodeKind::negate: return Value::number(-evaluate(node.operands[0]).as_number());
       case NodeKind::chain: return chain(node);
@@ -788,16 +798,28 @@ const std::vector<std::string>& Expression::single_value_references() const {
   return program_->single_value_references;
 }
 
-Expression parse_expression(std::string_view text) {
+namespace {
+
+std::shared_ptr<const detail::Program> parse_program(std::string_view text, NameRule names) {
   if (text.size() > max_expression_length)
     throw ExpressionError("expression is " + std::to_string(text.size()) + " bytes long, the most allowed is " +
                               std::to_string(max_expression_length),
                           utf8::length(text.substr(0, max_expression_length)));
   auto program = std::make_shared<detail::Program>();
   program->text = text;
-  program->root = Parser(program->text).parse();
+  program->root = Parser(program->text, names).parse();
   collect_references(program->root, *program);
-  return Expression(std::move(program));
+  return program;
+}
+
+}  // namespace
+
+Expression parse_expression(std::string_view text) {
+  return Expression(parse_program(text, NameRule::functions_only));
+}
+
+Expression parse_choice_filter(std::string_view text) {
+  return Expression(parse_program(text, NameRule::choice_columns));
 }
 
 Value evaluate(const Expression& expression, const EvaluationContext& context) {

@@ -119,6 +119,10 @@ class EvaluationContext {
   // The label of choice `value` of select question `question` in the language being shown;
   // nullopt when there is no such choice.
   virtual std::optional<std::string> choice_label(std::string_view question, std::string_view value) const = 0;
+
+  // In a choice_filter: the column of the choice being tested ("" when the choice has none).
+  // Only expressions from parse_choice_filter() ask for it.
+  virtual std::string choice_column(std::string_view column) const = 0;
 };
 
 namespace detail {
@@ -143,6 +147,7 @@ class Expression {
  private:
   explicit Expression(std::shared_ptr<const detail::Program> program) : program_(std::move(program)) {}
   friend Expression parse_expression(std::string_view text);
+  friend Expression parse_choice_filter(std::string_view text);
   friend Value evaluate(const Expression& expression, const EvaluationContext& context);
 
   std::shared_ptr<const detail::Program> program_;
@@ -150,6 +155,10 @@ class Expression {
 
 // Throws ExpressionError naming what was expected and found, with its position.
 Expression parse_expression(std::string_view text);
+
+// A choice_filter, where a bare name such as `region` in `region=${region}` is the value of that
+// column for the choice being tested (EvaluationContext::choice_column).
+Expression parse_choice_filter(std::string_view text);
 
 // Throws EvaluationError (see above); exceptions from the context pass through.
 Value evaluate(const Expression& expression, const EvaluationContext& context);

@@ -109,19 +109,23 @@ const std::string& Form::text(const Translations& translations, std::string_view
   return kNone;
 }
 
+std::vector<const ExpressionCell*> expression_cells(const Question& question) {
+  std::vector<const ExpressionCell*> cells;
+  for (const auto* cell :
+       {&question.required.expression, &question.read_only.expression, &question.relevant, &question.constraint,
+        &question.calculation, &question.choice_filter, &question.repeat_count}) {
+    if (*cell) cells.push_back(&**cell);
+  }
+  return cells;
+}
+
 std::vector<const ExpressionCell*> Form::expressions() const {
   std::vector<const ExpressionCell*> cells;
-  const auto add = [&cells](const std::optional<ExpressionCell>& cell) {
-    if (cell) cells.push_back(&*cell);
-  };
   for (const Question& question : questions_) {
-    for (const auto* cell :
-         {&question.required.expression, &question.read_only.expression, &question.relevant, &question.constraint,
-          &question.calculation, &question.choice_filter, &question.repeat_count}) {
-      add(*cell);
-    }
+    const std::vector<const ExpressionCell*> own = expression_cells(question);
+    cells.insert(cells.end(), own.begin(), own.end());
   }
-  add(settings_.instance_name);
+  if (settings_.instance_name) cells.push_back(&*settings_.instance_name);
   return cells;
 }
 

@@ -93,6 +93,10 @@ struct Question {
   std::vector<size_t> children;  // a group's or repeat's questions, in order
 };
 
+// The question's expression cells that are set: required, read_only, relevant, constraint,
+// calculation, choice_filter, repeat_count.
+std::vector<const ExpressionCell*> expression_cells(const Question& question);
+
 struct Choice {
   std::string name;
   Translations label;  // may be empty: show the name

@@ -30,6 +30,10 @@ Form read_xlsform(const std::string& path);
 // Reads an .xlsx held in memory; `file` names it in errors and gives the fallback form id.
 Form read_xlsform_xlsx(std::string_view bytes, const std::string& file);
 
+// The sheets of an .xlsx file or a CSV directory, unchecked: what a published form keeps so a
+// device can build the same Form.
+Workbook read_xlsform_workbook(const std::string& path);
+
 // Builds and checks a form from sheets already read.
 Form build_form(const Workbook& workbook);
 

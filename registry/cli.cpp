@@ -8,6 +8,7 @@
 #include "registry/api.h"
 #include "registry/blobs.h"
 #include "registry/materials.h"
+#include "registry/forms_cli.h"
 #include "registry/server.h"
 #include "registry/sqlite_store.h"
 
@@ -39,6 +40,10 @@ constexpr char kUsage[] = R"(usage: outpost-registry [--db FILE] COMMAND ...
                                     prints the material's id
   material list                     published materials, one JSON object a line
   material remove ID                withdraw a material from every device
+  form publish FILE.xlsx|DIR (--org ORG_ID | --public)
+                                    check an XLSForm and publish it to an organization's devices or all
+  export FORM_ID --format csv|hxl [--out DIR]
+                                    write the form's finalized submissions as CSV files (one per repeat)
 
 --db FILE defaults to $OUTPOST_REGISTRY_DB, or registry.db in the current directory. Files are
 kept beside it, in FILE.blobs/.
@@ -172,6 +177,8 @@ int run(std::vector<std::string> args, std::ostream& out) {
     throw UsageError("usage: outpost-registry collection add NAME | collection list");
   }
   if (command == "material") return material_command(registry, blob_directory, args, out);
+  if (command == "form") return form_command(registry, args, out);
+  if (command == "export") return export_command(registry, args, out);
   if (command == "admin-token") {
     out << registry.create_admin_token(args.empty() ? "admin" : args[0]) << "\n";
     return 0;

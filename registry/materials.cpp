@@ -42,13 +42,14 @@ void Materials::publish_pending() {
   while (select.step()) pending.push_back({select.text(0), select.text(1), select.text(2), select.int64(3) != 0});
   for (const Pending& material : pending) {
     if (material.removed) {
-      registry_.write_as_registry(sync::kMaterialsCollection, material.id, material.partition,
-                                  {{sync::kDeletedField, true}});
+      registry_.write_records_as_registry(Registry::cli_admin(), material.partition,
+                                          {{sync::kMaterialsCollection, material.id, {{sync::kDeletedField, true}}}});
       blobs_.release(holder_of(material.id));
     } else {
       const MaterialInfo info = MaterialInfo::from_fields(Json::parse(material.fields));
       blobs_.grant(info.sha256, material.partition, holder_of(material.id));
-      registry_.write_as_registry(sync::kMaterialsCollection, material.id, material.partition, info.to_fields());
+      registry_.write_records_as_registry(Registry::cli_admin(), material.partition,
+                                          {{sync::kMaterialsCollection, material.id, info.to_fields()}});
     }
     catalog_.prepare("UPDATE materials SET published=1 WHERE id=?").bind(1, material.id).run();
   }

@@ -24,8 +24,8 @@ namespace {
 
 constexpr int64_t kDayMs = 24 * 60 * 60 * 1000;
 constexpr size_t kSoftResponseBytes = 8 * 1024 * 1024;
-const std::vector<std::string> kDefaultCollections = {"activities", "assessments", "contacts", "incidents",
-                                                      "notes",      "sites",       "submissions"};
+const std::vector<std::string> kDefaultCollections = {"activities", "assessments", "contacts", "forms",
+                                                      "incidents",  "notes",       "sites",    "submissions"};
 
 std::string hash_secret(const std::string& secret) { return crypto::sha256_hex(secret); }
 
@@ -462,6 +462,8 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
                              : field == kDeletedField ? !value.value.is_boolean() : !sync::is_valid_field_name(field))
         throw ApiError(400, "invalid_field", where + ": field '" + field + "' cannot be written here");
     }
+    if (sync::is_registry_written(change.collection))
+      throw ApiError(403, "forbidden", where + ": published by the registry and read-only for devices");
     const std::optional<std::string>& partition = merge.record(change).partition;
     if (is_conflict_record && !partition)
       throw ApiError(404, "unknown_conflict", where + ": no such conflict to resolve");

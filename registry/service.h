@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "platform/clock.h"
@@ -70,13 +71,19 @@ class Registry {
   Json read_record(const Principal& who, const std::string& collection, const std::string& id);
   int64_t now_ms() const { return clock_.now_ms(); }
 
-  // --- The registry's own records (registry/service_publish.cpp)
-  // Writes `fields` of a record as the registry itself (replica "registry", stamps from its own
-  // clock) into `partition`, an organization id or kPublicPartition, so that devices pull it like
-  // any change. `_deleted: true` deletes it. ApiError for bad names, an unknown organization, or
-  // a record that lives in another partition.
-  void write_as_registry(const std::string& collection, const std::string& id, const std::string& partition,
-                         const Json& fields);
+  // --- Records of the registry itself (registry_records.cpp); registry administrators only
+  struct RecordWrite {
+    std::string collection, id;
+    Json fields;
+  };
+  // Writes the records' fields stamped by the registry, in `partition` (an organization id, or
+  // kPublicPartition for every device), all or none; adds collections that are new. Devices
+  // pull them like any change; `_deleted: true` deletes a record. ApiError for bad names, an
+  // unknown organization, or a record that lives in another partition.
+  void write_records_as_registry(const Principal& who, const std::string& partition,
+                                 const std::vector<RecordWrite>& writes);
+  // Every live record of `collection` in every partition: (id, {field: value}), oldest change first.
+  std::vector<std::pair<std::string, Json>> records(const Principal& who, const std::string& collection);
 
  private:
   class Merge;

@@ -151,6 +151,8 @@ bool is_valid_collection_name(const std::string& name) {
   return name.size() > (system ? 1u : 0u) && !(name[system ? 1 : 0] >= '0' && name[system ? 1 : 0] <= '9');
 }
 
+bool is_registry_written(const std::string& collection) { return collection == "forms" || collection == "materials"; }
+
 bool is_valid_field_name(const std::string& name) {
   if (name.empty() || name.size() > 128 || name[0] == '_') return false;
   for (char c : name)

@@ -34,6 +34,9 @@ constexpr char kResolutionField[] = "resolution";
 constexpr char kRegistryReplica[] = "registry";
 
 bool is_valid_collection_name(const std::string& name);
+// The catalogs the registry publishes (forms, materials): devices read them, only the registry
+// writes them.
+bool is_registry_written(const std::string& collection);
 // User fields: 1-128 characters of letters, digits, '_', '-', '.', not starting with '_'
 // (those names are the system's).
 bool is_valid_field_name(const std::string& name);

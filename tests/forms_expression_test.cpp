@@ -78,6 +78,13 @@ class TestForm final : public EvaluationContext {
     return std::nullopt;
   }
 
+  // The choice a choice filter is tested on: maize, grown in the north.
+  std::string choice_column(std::string_view column) const override {
+    if (column == "name") return "maize";
+    if (column == "region") return "north";
+    return "";
+  }
+
  private:
   struct Question {
     size_t depth = 0;
@@ -525,6 +532,15 @@ TEST_CASE("expressions: a parse error's message ends with its position") {
   } catch (const ExpressionError& error) {
     CHECK(std::string(error.what()) == "expected a value but found the end of the expression at position 12");
   }
+}
+
+TEST_CASE("expressions: a choice filter reads the choice's columns by bare name; elsewhere a bare name is an error") {
+  TestForm form;
+  CHECK(evaluate(parse_choice_filter("region = 'north' and name != ${crop}"), form).as_boolean());
+  CHECK_FALSE(evaluate(parse_choice_filter("district = 'north'"), form).as_boolean());
+  CHECK(parse_choice_filter("region = ${crop}").references() == std::vector<std::string>{"crop"});
+  CHECK_THROWS_WITH_AS(parse_expression("region = 'north'"),
+                       "unknown name 'region'; refer to questions as ${region} at position 0", ExpressionError);
 }
 
 TEST_CASE("expressions: today() and now() follow the device's time zone across midnight") {

@@ -972,6 +972,32 @@ const std::vector<BrokenForm>& broken_forms() {
        {{"default_language"}, {"Français (fr)"}},
        "broken.xlsx: settings row 2, column A (default_language): no text is written in the default_language "
        "\"Français (fr)\" (the form's languages: English (en))"},
+
+      {"an expression that does not parse",
+       with_header({{"integer", "age", "Age"}, {"text", "school", "School", "(${age} > 5 and ${age} < 18"}}),
+       {},
+       {},
+       "broken.xlsx: survey row 3, column D (relevant): expected ')' but found the end of the expression at position 27"},
+      {"an unknown function",
+       with_header({{"integer", "age", "Age", "", "", "", ""}, {"calculate", "years", "", "", "", "age(${age})"}}),
+       {},
+       {},
+       "broken.xlsx: survey row 3, column F (calculation): unknown function 'age' at position 0"},
+      {"a repeated answer used as one value outside its repeat",
+       with_header({{"begin_repeat", "member", "Member"},
+                    {"integer", "age", "Age"},
+                    {"end_repeat"},
+                    {"note", "adult", "An adult", "${age} >= 18"}}),
+       {},
+       {},
+       "broken.xlsx: survey row 5, column D (relevant): ${age} is inside the repeat \"member\", so here it stands for the "
+       "answers of every entry; use it inside the repeat, or as a whole argument of sum(), count(), min(), max() or "
+       "concat()"},
+      {"calculations in a cycle",
+       with_header({{"calculate", "a", "", "", "", "${b} + 1"}, {"calculate", "b", "", "", "", "${a} * 2"}}),
+       {},
+       {},
+       "broken.xlsx: survey row 2, column F (calculation): the calculation depends on itself: ${a} -> ${b} -> ${a}"},
   };
   return forms;
 }

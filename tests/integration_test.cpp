@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -32,6 +33,9 @@
 #include <vector>
 
 #include "client/home.h"
+#include "client/submissions.h"
+#include "form_records/form_records.h"
+#include "forms/sheet.h"
 #include "platform/clock.h"
 #include "platform/compress.h"
 #include "platform/crypto.h"
@@ -1538,4 +1542,225 @@ TEST_CASE("integration: the window enrolls and syncs, driven by a script under x
     REQUIRE(records.count("hh-0001") == 1);
     CHECK(records.at("hh-0001") == Json{{"household", "Amina"}, {"members", 6}});
   }
+}
+
+// --- Forms: publish, fill offline, sync, export ------------------------------------------------
+
+namespace {
+
+namespace forms = outpost::forms;
+
+const std::string kTemplates = OUTPOST_FORM_TEMPLATES;
+
+// A CSV file's rows as cells by header, with the header row (and the HXL row) apart.
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<std::map<std::string, std::string>> rows;
+};
+
+CsvTable read_csv_table(const std::string& path, size_t header_rows) {
+  const forms::Sheet sheet = forms::parse_csv(outpost::files::read_file(path), path, "export");
+  CsvTable table;
+  REQUIRE(sheet.rows.size() >= header_rows);
+  const forms::SheetRow& header = sheet.rows.front();
+  for (const auto& [column, text] : header.cells) {
+    table.header.resize(column + 1);
+    table.header[column] = text;
+  }
+  for (size_t i = header_rows; i < sheet.rows.size(); ++i) {
+    std::map<std::string, std::string> row;
+    for (const auto& [column, text] : sheet.rows[i].cells) row[table.header.at(column)] = text;
+    table.rows.push_back(std::move(row));
+  }
+  return table;
+}
+
+// A cell of a row; empty cells are not kept.
+std::string cell(const std::map<std::string, std::string>& row, const std::string& column) {
+  const auto found = row.find(column);
+  return found == row.end() ? std::string() : found->second;
+}
+
+// The rows keyed by one of their columns.
+std::map<std::string, std::map<std::string, std::string>> rows_by(const CsvTable& table, const std::string& key) {
+  std::map<std::string, std::map<std::string, std::string>> rows;
+  for (const auto& row : table.rows) rows[row.at(key)] = row;
+  return rows;
+}
+
+std::string fill(const Device& device, const TempDir& dir, const std::string& form_id, const Json& answers) {
+  const std::string path = dir.file(device.name() + "-answers.json");
+  outpost::files::write_file_atomic(path, answers.dump());
+  return first_line(device.run_ok({"fill", form_id, "--answers", path, "--finalize"}));
+}
+
+Json activity(const std::string& sector, const std::string& name, const std::string& women, const std::string& men) {
+  return {{"sector", sector}, {"activity", name},          {"adm1", "Nord"},     {"adm2", "Kaya"},
+          {"status", "ongoing"}, {"start_date", "2026-02-01"}, {"targeted", "500"}, {"reached_women", women},
+          {"reached_men", men}};
+}
+
+}  // namespace
+
+TEST_CASE("integration: the 3W published, filled offline on two devices with repeats, synced and exported") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("Relief North");
+  // Forms are published before any device talks to the server (see Testbed::enroll).
+  bed.admin().command({"form", "publish", kTemplates + "/activity_3w", "--org", org});
+  auto devices = bed.enroll({{"amina", org}, {"jean", org}});
+  for (const Device& device : devices) {
+    device.sync();
+    CHECK(contains(device.run_ok({"forms"}), "\"id\":\"activity_3w\""));
+  }
+
+  // Offline: the registry is not asked again until both have filled their reports.
+  const Json amina_answers = {{"org_name", "Solidarité Nord, Kaya"},
+                              {"org_type", "nngo"},
+                              {"reporting_period_end", "2026-02-28"},
+                              {"activities", {activity("wash", "Hygiene kits", "120", "80")}},
+                              {"contact_email", "amina@example.org"}};
+  const Json jean_answers = {{"org_name", "Jeunesse \"Avenir\""},
+                             {"org_type", "ingo"},
+                             {"reporting_period_end", "2026-02-28"},
+                             {"activities",
+                              {activity("education", "Classrooms", "40", "35"),
+                               activity("protection", "Child-friendly space", "60", "55")}}};
+  const std::string amina_id = fill(devices[0], bed.dir(), "activity_3w", amina_answers);
+  const std::string jean_id = fill(devices[1], bed.dir(), "activity_3w", jean_answers);
+  for (const Device& device : devices) device.sync();
+  for (const Device& device : devices) device.sync();  // each now holds the other's submission too
+  CHECK(devices[0].records().count(jean_id) == 1);
+  bed.stop_registry();
+
+  const std::string out = bed.dir().file("export");
+  bed.admin().command({"export", "activity_3w", "--format", "hxl", "--out", out});
+  const CsvTable main = read_csv_table(out + "/activity_3w.csv", 2);
+  const auto submissions = rows_by(main, "_submission_id");
+  REQUIRE(submissions.size() == 2);
+  const std::vector<std::string> questions{"org_name", "org_acronym", "org_type", "reporting_period_end",
+                                           "contact_email"};
+  for (const auto& [id, answers] : {std::pair{amina_id, amina_answers}, std::pair{jean_id, jean_answers}}) {
+    CAPTURE(id);
+    const auto& row = submissions.at(id);
+    for (const std::string& question : questions) {
+      CHECK(cell(row, question) == answers.value(question, ""));  // exactly the answers, nothing more
+    }
+  }
+  const CsvTable activities = read_csv_table(out + "/activity_3w-activities.csv", 2);
+  REQUIRE(activities.rows.size() == 3);
+  for (const auto& [id, answers] : {std::pair{amina_id, amina_answers}, std::pair{jean_id, jean_answers}}) {
+    size_t index = 0;
+    for (const Json& entry : answers.at("activities")) {
+      ++index;
+      const auto row = std::find_if(activities.rows.begin(), activities.rows.end(), [&](const auto& candidate) {
+        return cell(candidate, "_parent_id") == id && cell(candidate, "_index") == std::to_string(index);
+      });
+      REQUIRE(row != activities.rows.end());
+      for (const auto& [question, value] : entry.items()) CHECK(cell(*row, question) == value.get<std::string>());
+      CHECK(cell(*row, "reached_total") ==
+            std::to_string(std::stoi(entry.at("reached_women").get<std::string>()) +
+                           std::stoi(entry.at("reached_men").get<std::string>())));
+    }
+  }
+  // The HXL row tags each column from the form's hxl column.
+  const forms::Sheet hxl = forms::parse_csv(outpost::files::read_file(out + "/activity_3w.csv"), "export", "export");
+  const auto org_name_column =
+      std::find(main.header.begin(), main.header.end(), "org_name") - main.header.begin();
+  CHECK(hxl.rows.at(1).cells.at(static_cast<size_t>(org_name_column)) == "#org +name");
+}
+
+TEST_CASE("integration: an urgent submission finalized after 200 ordinary ones goes in the first sync request") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("Relief South");
+  bed.admin().command({"form", "publish", kTemplates + "/activity_3w", "--org", org});
+  bed.admin().command({"form", "publish", kTemplates + "/incident_report", "--org", org});
+  auto devices = bed.enroll({{"field", org}});
+  const Device& device = devices[0];
+  device.sync();
+
+  {  // 200 ordinary reports, written through the same code the CLI uses, to keep the test quick
+    outpost::client::Home home(device.home());
+    const auto form = outpost::client::load_latest_form(home.replica(), "activity_3w");
+    for (int i = 0; i < 200; ++i) {
+      outpost::client::SubmissionDraft draft(home.replica(), *form, "", {"field", [] { return forms::LocalTime{1772352000000, 0}; }});
+      outpost::form_records::apply_answers(
+          draft.session(), {{"org_name", "Relief South " + std::to_string(i)},
+                            {"org_type", "nngo"},
+                            {"reporting_period_end", "2026-02-28"},
+                            {"activities", {activity("wash", "Water trucking", "10", "10")}}});
+      REQUIRE(draft.finalize().empty());
+    }
+  }
+  const std::string urgent_id =
+      fill(device, bed.dir(), "incident_report",
+           {{"informed_consent", "OK"},
+            {"incident_date", "2026-03-01"},
+            {"incident_type", "shelling"},
+            {"adm1", "Sud"},
+            {"description", "Shelling near the market"},
+            {"aid_workers_affected", "no"},
+            {"referred", "no"},
+            {"sharing", "coordination_anonymized"}});
+
+  // Small batches, so the ordinary reports need several requests; after the first one, the
+  // registry already holds the incident.
+  outpost::client::Home home(device.home());
+  const Credentials credentials = device.credentials();
+  sync::CurlTransport transport(bed.registry_url());
+  sync::SyncOptions options;
+  options.batch_records = 50;
+  std::vector<int> urgent_status;
+  options.on_batch = [&](const sync::SyncReport&) {
+    urgent_status.push_back(
+        Http(bed.registry_url()).get("/v1/records/submissions/" + urgent_id, credentials.token).status);
+  };
+  const sync::SyncReport report = home.sync(transport, options);
+  CHECK(report.pushed_changes == 201);
+  REQUIRE(urgent_status.size() >= 5);
+  CHECK(urgent_status.front() == 200);
+}
+
+TEST_CASE("integration: publishing refuses a broken form at its cell, and a republished form keeps its old version") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("Relief East");
+  const std::string form_dir = bed.dir().file("sitrep");
+  std::filesystem::copy(kTemplates + "/sitrep", form_dir);
+  const std::string survey = form_dir + "/survey.csv";
+  const std::string good_survey = outpost::files::read_file(survey);
+
+  outpost::files::write_file_atomic(
+      survey, "type,name,label,relevant\ninteger,report_number,N\ndate,as_of,As of\ntext,note,Note,(${report_number} > 5\n");
+  const std::vector<std::string> publish{OUTPOST_REGISTRY_BIN, "--db", bed.admin().db_path(), "form", "publish",
+                                         form_dir, "--org", org};
+  check_one_line_reason(run_command(publish),
+                        "survey row 4, column D (relevant): expected ')' but found the end of the expression at "
+                        "position 21");
+
+  outpost::files::write_file_atomic(survey, good_survey);
+  bed.admin().command({"form", "publish", form_dir, "--org", org});
+  const std::string settings = outpost::files::read_file(form_dir + "/settings.csv");
+  const std::string republished = std::regex_replace(settings, std::regex("2026\\.1"), "2026.2");
+  REQUIRE(republished != settings);
+  outpost::files::write_file_atomic(form_dir + "/settings.csv", republished);
+  bed.admin().command({"form", "publish", form_dir, "--org", org});
+
+  auto devices = bed.enroll({{"field", org}});
+  const Device& device = devices[0];
+  device.sync();
+  CHECK(contains(device.run_ok({"forms"}), "\"version\":\"2026.2\""));
+  std::set<std::string> versions;
+  for (const std::string& line : lines_of(device.run_ok({"record", "list", "forms"}))) {
+    versions.insert(Json::parse(line).at("id").get<std::string>());
+  }
+  CHECK(versions == std::set<std::string>{"sitrep", "sitrep@2026.1", "sitrep@2026.2"});
+
+  // Errors name their question; nothing is saved.
+  const std::string answers = bed.dir().file("answers.json");
+  outpost::files::write_file_atomic(answers, "{}");
+  const ProcessResult result = device.run({"fill", "sitrep", "--answers", answers, "--finalize"});
+  INFO(result.describe());
+  CHECK(result.exit_code == 1);
+  CHECK(contains(result.err, "outpost: report_number: "));
+  CHECK(contains(result.err, "nothing was saved"));
+  CHECK(device.run_ok({"record", "list", "submissions"}).empty());
 }

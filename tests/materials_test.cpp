@@ -145,7 +145,7 @@ TEST_CASE("materials: a published material reaches the devices it is meant for, 
 
   // Devices cannot write the catalog.
   alpha.replica->put(sync::kMaterialsCollection, ecosoc.id, {{"title", "mine"}});
-  CHECK_THROWS_WITH_AS(alpha.sync(), doctest::Contains("unknown collection 'materials'"), sync::SyncError);
+  CHECK_THROWS_WITH_AS(alpha.sync(), doctest::Contains("published by the registry and read-only"), sync::SyncError);
 
   world.materials.remove(budget.id);
   CHECK(world.materials.list().size() == 1);
@@ -177,13 +177,15 @@ TEST_CASE("materials: bad input is refused before anything is stored") {
 
 TEST_CASE("materials: the registry writes records as itself, and only in the record's partition") {
   Fixture world;
-  world.registry.registry.write_as_registry("materials", "m1", world.alpha, {{"title", "x"}});
-  CHECK_THROWS_WITH(world.registry.registry.write_as_registry("materials", "m1", registry::kPublicPartition, {{"title", "y"}}),
+  auto write = [&](const std::string& id, const std::string& partition, const Json& fields) {
+    world.registry.registry.write_records_as_registry(registry::Registry::cli_admin(), partition,
+                                                      {{"materials", id, fields}});
+  };
+  write("m1", world.alpha, {{"title", "x"}});
+  CHECK_THROWS_WITH(write("m1", registry::kPublicPartition, {{"title", "y"}}),
                     doctest::Contains(("belongs to " + world.alpha).c_str()));
-  CHECK_THROWS_WITH(world.registry.registry.write_as_registry("materials", "m2", "org_none", {{"title", "y"}}),
-                    doctest::Contains("no organization"));
-  CHECK_THROWS_WITH(world.registry.registry.write_as_registry("materials", "m2", registry::kPublicPartition, {{"_x", 1}}),
-                    doctest::Contains("field '_x' cannot be written"));
+  CHECK_THROWS_WITH(write("m2", "org_none", {{"title", "y"}}), doctest::Contains("no organization"));
+  CHECK_THROWS_WITH(write("m2", registry::kPublicPartition, {{"_x", 1}}), doctest::Contains("field '_x' cannot be written"));
 }
 
 // --- Serving files

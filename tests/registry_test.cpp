@@ -156,3 +156,15 @@ TEST_CASE("registry: malformed or forbidden sync requests write nothing") {
   CHECK(stranger.replica->list("notes").empty());
   CHECK(snapshot(world.registry.store.database()) == before);
 }
+
+TEST_CASE("registry: the catalogs it publishes are read-only for devices, even their own organization's") {
+  World world;
+  auto& device = world.add_device();
+  world.registry.registry.write_records_as_registry(registry::Registry::cli_admin(), world.org,
+                                                    {{"forms", "survey@1", {{"title", "Survey"}}}});
+  device.sync();
+  REQUIRE(device.replica->get("forms", "survey@1"));
+  device.replica->put("forms", "survey@1", {{"title", "Mine now"}});
+  CHECK_THROWS_WITH_AS(device.sync(), doctest::Contains("published by the registry and read-only"), sync::SyncError);
+  CHECK(world.registry.registry.records(registry::Registry::cli_admin(), "forms").at(0).second["title"] == "Survey");
+}

@@ -1,0 +1,78 @@
+#include "client/forms_commands.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "client/submissions.h"
+#include "platform/cli_args.h"
+#include "platform/files.h"
+
+namespace outpost::client {
+
+using cli::expect_args;
+using cli::take_flag;
+using cli::take_option;
+using cli::UsageError;
+using sync::Json;
+
+namespace {
+
+// The device's clock with its time zone's offset at this instant, for start, end and today().
+forms::LocalTime local_now() {
+  const auto now = std::chrono::system_clock::now();
+  const int64_t epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm local{};
+  localtime_r(&seconds, &local);
+  return forms::LocalTime{epoch_ms, static_cast<int>(local.tm_gmtoff / 60)};
+}
+
+}  // namespace
+
+int forms_command(Home& home, std::vector<std::string> args, std::ostream& out) {
+  expect_args(args, 0, "outpost forms");
+  for (const FormSummary& form : published_forms(home.replica())) {
+    out << Json{{"id", form.id},
+                {"version", form.version},
+                {"title", form.title},
+                {"priority", form.priority},
+                {"languages", form.languages}}
+               .dump()
+        << "\n";
+  }
+  return 0;
+}
+
+int fill_command(Home& home, std::vector<std::string> args, std::ostream& out, std::ostream& err) {
+  constexpr char kUsage[] = "outpost fill FORM_ID --answers FILE.json [--finalize] [--language KEY]";
+  const std::optional<std::string> answers_file = take_option(args, "--answers");
+  const std::string language = take_option(args, "--language").value_or("");
+  const bool finalize = take_flag(args, "--finalize");
+  expect_args(args, 1, kUsage);
+  if (!answers_file) throw UsageError(std::string("usage: ") + kUsage);
+  const Json answers = Json::parse(files::read_file(*answers_file), nullptr, false);
+  if (answers.is_discarded()) throw UsageError(*answers_file + " is not JSON");
+
+  const std::unique_ptr<PublishedForm> form = load_latest_form(home.replica(), args[0]);
+  const auto enrolled = home.enrollment();
+  forms::Device device{enrolled ? enrolled->device_id : home.replica().replica_id(), local_now};
+  SubmissionDraft draft(home.replica(), *form, language, std::move(device));
+  try {
+    form_records::apply_answers(draft.session(), answers);
+  } catch (const form_records::RecordError& error) {
+    throw ClientError(*answers_file + ": " + error.what());
+  }
+
+  const std::vector<forms::FieldError> errors = finalize ? draft.finalize() : draft.session().validate();
+  for (const forms::FieldError& error : errors) err << "outpost: " << error.describe(form->form) << "\n";
+  if (finalize && !errors.empty()) {
+    err << "outpost: not finalized: " << errors.size() << (errors.size() == 1 ? " answer needs" : " answers need")
+        << " attention; nothing was saved\n";
+    return 1;
+  }
+  if (!finalize) draft.save();
+  out << draft.id() << "\n";
+  return 0;
+}
+
+}  // namespace outpost::client

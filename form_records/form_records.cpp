@@ -1,0 +1,198 @@
+#include "form_records/form_records.h"
+
+#include <set>
+#include <utility>
+
+#include "forms/xlsform_reader.h"
+
+namespace outpost::form_records {
+
+using forms::FillSession;
+using forms::Form;
+using forms::Question;
+using forms::QuestionType;
+using forms::RepeatPath;
+
+namespace {
+
+// --- The definition: the sheets as read, cell by cell
+
+Json workbook_json(const forms::Workbook& workbook) {
+  Json sheets = Json::array();
+  for (const forms::Sheet& sheet : workbook.sheets) {
+    Json rows = Json::array();
+    for (const forms::SheetRow& row : sheet.rows) {
+      Json cells = Json::object();
+      for (const auto& [column, text] : row.cells) cells[std::to_string(column)] = text;
+      rows.push_back(Json::array({row.number, std::move(cells)}));
+    }
+    sheets.push_back({{"name", sheet.name}, {"rows", std::move(rows)}});
+  }
+  return {{"source", workbook.source}, {"sheets", std::move(sheets)}, {"sheet_names", workbook.sheet_names}};
+}
+
+forms::Workbook workbook_from_json(const Json& definition) {
+  try {
+    forms::Workbook workbook;
+    workbook.source = definition.at("source").get<std::string>();
+    workbook.sheet_names = definition.at("sheet_names").get<std::vector<std::string>>();
+    for (const Json& sheet_json : definition.at("sheets")) {
+      forms::Sheet sheet{sheet_json.at("name").get<std::string>(), {}};
+      for (const Json& row_json : sheet_json.at("rows")) {
+        forms::SheetRow row{row_json.at(0).get<int>(), {}};
+        for (const auto& [column, text] : row_json.at(1).items()) row.cells[std::stoul(column)] = text.get<std::string>();
+        sheet.rows.push_back(std::move(row));
+      }
+      workbook.sheets.push_back(std::move(sheet));
+    }
+    return workbook;
+  } catch (const std::exception& error) {  // nlohmann's type and range errors, stoul's
+    throw RecordError(std::string("a form record's definition is damaged: ") + error.what());
+  }
+}
+
+// --- Answers
+
+std::string answer_text(const std::string& key, const Json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_number() || value.is_boolean()) return value.dump();
+  if (value.is_array()) {
+    std::string joined;
+    for (const Json& choice : value) {
+      if (!choice.is_string()) throw RecordError(key + ": a list of choices holds only text");
+      joined += (joined.empty() ? "" : " ") + choice.get<std::string>();
+    }
+    return joined;
+  }
+  throw RecordError(key + ": expected text, a number or a list of choices, not " + value.dump());
+}
+
+void add_answers(const FillSession& session, const std::vector<size_t>& children, const RepeatPath& path, Json& out) {
+  const Form& form = session.form();
+  for (size_t index : children) {
+    const Question& question = form.questions()[index];
+    if (!session.is_relevant(question.name, path)) continue;
+    if (question.type == QuestionType::Group) {
+      add_answers(session, question.children, path, out);
+    } else if (question.type == QuestionType::Repeat) {
+      Json entries = Json::array();
+      for (size_t entry = 0; entry < session.submission().entries(question.name, path); ++entry) {
+        RepeatPath inside = path;
+        inside.push_back(entry);
+        Json object = Json::object();
+        add_answers(session, question.children, inside, object);
+        entries.push_back(std::move(object));
+      }
+      if (!entries.empty()) out[question.name] = std::move(entries);
+    } else if (forms::holds_value(question.type)) {
+      const std::string& text = session.submission().answer(question.name, path);
+      if (!text.empty()) out[question.name] = text;
+    }
+  }
+}
+
+// Applies the keys of `object` that name the children (through groups); returns the keys used.
+void apply_container(FillSession& session, const std::vector<size_t>& children, const RepeatPath& path,
+                     const Json& object, std::set<std::string>& used) {
+  const Form& form = session.form();
+  for (size_t index : children) {
+    const Question& question = form.questions()[index];
+    if (question.type == QuestionType::Group) {
+      apply_container(session, question.children, path, object, used);
+      continue;
+    }
+    const auto found = object.find(question.name);
+    if (found == object.end()) continue;
+    used.insert(question.name);
+    try {
+      if (question.type != QuestionType::Repeat) {
+        session.set_answer(question.name, path, answer_text(question.name, *found));
+        continue;
+      }
+      if (!found->is_array()) throw RecordError(question.name + ": a repeat's answers are a list of objects");
+      const size_t given = found->size();
+      if (question.repeat_count) {
+        const size_t set = session.submission().entries(question.name, path);
+        if (set != given)
+          throw RecordError(question.name + ": the form sets " + std::to_string(set) + " entries, the answers give " +
+                            std::to_string(given));
+      } else {
+        for (size_t entry = 0; entry < given; ++entry) session.add_repeat(question.name, path);
+      }
+      for (size_t entry = 0; entry < given; ++entry) {
+        const Json& entry_object = (*found)[entry];
+        const std::string where = question.name + "[" + std::to_string(entry + 1) + "]";
+        if (!entry_object.is_object()) throw RecordError(where + ": an entry's answers are an object");
+        RepeatPath inside = path;
+        inside.push_back(entry);
+        std::set<std::string> entry_used;
+        apply_container(session, question.children, inside, entry_object, entry_used);
+        for (const auto& [key, unused] : entry_object.items()) {
+          if (entry_used.count(key) == 0) throw RecordError(where + "." + key + ": not a question of this repeat");
+        }
+      }
+    } catch (const forms::FillError& error) {
+      throw RecordError(question.name + ": " + error.what());
+    }
+  }
+}
+
+}  // namespace
+
+// --- Forms
+
+std::string form_version_id(const Form& form) { return form.settings().form_id + "@" + form.settings().version; }
+
+Json latest_pointer_fields(const Form& form) {
+  Json languages = Json::array();
+  for (const forms::Language& language : form.languages()) languages.push_back(language.key);
+  return {{"form_id", form.settings().form_id}, {"version", form.settings().version},
+          {"title", form.settings().form_title}, {"priority", form.settings().priority},
+          {"languages", std::move(languages)},  {"latest", form_version_id(form)}};
+}
+
+Json form_version_fields(const forms::Workbook& workbook, const Form& form) {
+  Json fields = latest_pointer_fields(form);
+  fields.erase("latest");
+  Json hxl = Json::object();
+  for (const Question& question : form.questions()) {
+    if (!question.hxl.empty()) hxl[question.name] = question.hxl;
+  }
+  fields["hxl"] = std::move(hxl);
+  fields["definition"] = workbook_json(workbook);
+  return fields;
+}
+
+Form form_from_fields(const Json& fields) {
+  const auto definition = fields.find("definition");
+  if (!fields.is_object() || definition == fields.end()) throw RecordError("a form record has no definition");
+  return forms::build_form(workbook_from_json(*definition));
+}
+
+// --- Submissions
+
+Json answers_json(const FillSession& session) {
+  Json answers = Json::object();
+  add_answers(session, session.form().top_level(), {}, answers);
+  return answers;
+}
+
+void apply_answers(FillSession& session, const Json& answers) {
+  if (!answers.is_object()) throw RecordError("answers are a JSON object: {\"question\": answer, ...}");
+  std::set<std::string> used;
+  apply_container(session, session.form().top_level(), {}, answers, used);
+  for (const auto& [key, unused] : answers.items()) {
+    if (used.count(key) != 0) continue;
+    const Question* question = session.form().find(key);
+    throw RecordError(key + (question == nullptr ? ": the form has no such question" : ": not at the top level of the form"));
+  }
+}
+
+Json submission_fields(const SubmissionFields& submission) {
+  return {{"form_id", submission.form_id},   {"form_version", submission.form_version},
+          {"state", submission.state},       {"answers", submission.answers},
+          {"created", submission.created_ms}, {"updated", submission.updated_ms},
+          {"device", submission.device}};
+}
+
+}  // namespace outpost::form_records
