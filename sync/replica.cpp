@@ -329,8 +329,7 @@ std::optional<Conflict> Replica::conflict(const std::string& conflict_id) {
 
 ReplicaStatus Replica::status() {
   ReplicaStatus status;
-  status.pending_changes = db_.query_int(
-      "SELECT count(*) FROM (SELECT DISTINCT o.collection, o.id, f.key FROM outbox o, json_each(o.fields) f)");
+  status.pending_changes = db_.query_int("SELECT count(*) FROM outbox");
   status.pending_records = db_.query_int("SELECT count(*) FROM (SELECT DISTINCT collection, id FROM outbox)");
   status.open_conflicts = db_.query_int(
       "SELECT count(*) FROM records WHERE collection='_conflicts' AND json_extract(fields, '$.resolution') IS NULL");

@@ -78,7 +78,7 @@ struct QueuedRecord {
 };
 
 struct ReplicaStatus {
-  int64_t pending_changes = 0;  // fields with writes in the outbox
+  int64_t pending_changes = 0;  // writes waiting in the outbox (one per user action on a record)
   int64_t pending_records = 0;
   int64_t open_conflicts = 0;
   int64_t cursor = 0;

@@ -21,9 +21,13 @@ TEST_CASE("replica: put, get, list and delete are local and queued") {
   REQUIRE(record);
   CHECK(record->values() == Json{{"name", "Amina"}, {"members", 6}});
   CHECK(replica.list("submissions").size() == 2);
-  // Two writes to `members` are one pending change: nothing overwrote the first one here, so
-  // only the newer value will travel.
+  // Three writes wait; the two to `members` will travel as one (nothing overwrote the first
+  // here), which the outgoing batch shows.
   CHECK(replica.status().pending_changes == 3);
+  const sync::OutgoingBatch batch = replica.next_batch();
+  REQUIRE(batch.request.changes.size() == 3);
+  CHECK(batch.request.changes[0].fields.count("members") == 0);
+  CHECK(batch.request.changes[1].fields.at("members").value == 6);
 
   replica.remove("submissions", "s2");
   CHECK(replica.list("submissions").size() == 1);
