@@ -45,7 +45,7 @@ double seconds_since(SteadyClock::time_point start) {
 }
 
 std::string record_id(char prefix, size_t i) {
-  char id[16];
+  char id[32];
   std::snprintf(id, sizeof id, "%c%07zu", prefix, i);
   return id;
 }
@@ -270,7 +270,7 @@ Json scrolling(const Options& options, const std::string& home, const std::strin
     std::ofstream file(script);
     file << "click nav.records\n"
             "click collection.submissions\n"
-            "click record." << record_id('s', 0) << "  # the list has loaded\n"
+            "click record." << record_id('s', 0) << "\n"  // the list has loaded
             "wait settled 60\n"
             "mark scroll-begin\n"
             "scroll record." << record_id('s', 0) << " " << options.scroll_frames << "\n"
