@@ -254,11 +254,7 @@ TEST_CASE("ui: a script scrolls a list with the wheel and marks where it got") {
   ui::ViewState view;
   view.screen = ScreenId::Records;
   const std::string first_row = "record." + state.records->rows.front().id;
-  ui::ScriptDriver driver(ui::Script::parse("wait settled
-mark begin
-scroll " + first_row + " 20
-mark end
-", "s"));
+  ui::ScriptDriver driver(ui::Script::parse("wait settled\nmark begin\nscroll " + first_row + " 20\nmark end\n", "s"));
   std::vector<std::string> marks;
   for (int frame = 0; frame < 1000 && !driver.done(); ++frame) {
     imgui.frame(state, view, &driver);
