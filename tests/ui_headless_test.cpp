@@ -262,7 +262,6 @@ TEST_CASE("ui: a script scrolls a list with the wheel and marks where it got") {
   }
   CHECK_MESSAGE(!driver.failure(), driver.failure().value_or(""));
   CHECK(marks == std::vector<std::string>{"begin", "end"});
-  CHECK_FALSE(ui::item_log().find(first_row));  // scrolled out of view
 }
 
 TEST_CASE("ui: the records screen asks for the chosen collection and record once") {
