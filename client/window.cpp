@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <optional>
 
@@ -45,6 +46,7 @@ struct WindowOptions {
   std::string home;
   DisplayOptions display;
   std::optional<ui::Script> script;  // --script FILE, or the tour of --screenshot-dir
+  bool report_frames = false;        // --report-frames: say on stdout when the first frames are on screen
 };
 
 void parse_size(const std::string& text, DisplayOptions& display) {
@@ -64,13 +66,14 @@ WindowOptions parse_options(std::vector<std::string> args) {
   options.home = take_option(args, "--home").value_or(Home::default_directory());
   options.display.software_renderer = take_flag(args, "--software-renderer");
   options.display.fullscreen = take_flag(args, "--fullscreen");
+  options.report_frames = take_flag(args, "--report-frames");
   if (auto size = take_option(args, "--size")) parse_size(*size, options.display);
   const auto script_file = take_option(args, "--script");
   const auto screenshot_dir = take_option(args, "--screenshot-dir");
   if (script_file && screenshot_dir) throw UsageError("--script and --screenshot-dir cannot be used together");
   cli::expect_args(args, 0,
                    "outpost [--home DIR] [--software-renderer] [--fullscreen] [--size WxH] "
-                   "[--script FILE | --screenshot-dir DIR]  (or a COMMAND: outpost --help)");
+                   "[--script FILE | --screenshot-dir DIR] [--report-frames]  (or a COMMAND: outpost --help)");
   // Read before any window opens: a mistake in the script is reported at once.
   if (script_file) options.script = ui::Script::parse(files::read_file(*script_file), *script_file);
   if (screenshot_dir) options.script = ui::Script::screenshot_tour(*screenshot_dir);
@@ -164,6 +167,7 @@ class WindowApp {
   void update_language();
   void update_appearance();
   void draw_frame();
+  void report_frame();
   app::Worker::Options worker_options(const std::string& home);
 
   SdlVideo sdl_;
@@ -182,6 +186,9 @@ class WindowApp {
   int frames_to_draw_ = kSettleFrames;
   bool animating_ = false;
   bool text_input_ = true;  // SDL starts with text input on
+  bool report_frames_ = false;
+  bool reported_data_frame_ = false;
+  uint64_t frames_drawn_ = 0;
   app::Worker worker_;      // last: its thread starts once all above exists, and stops first
 };
 
@@ -191,6 +198,7 @@ WindowApp::WindowApp(const WindowOptions& options)
       i18n_directory_(app::i18n_directory()),
       worker_(worker_options(options.home)) {
   if (options.script) script_.emplace(*options.script);
+  report_frames_ = options.report_frames;
   view_.languages = language_choices(i18n_directory_);
   view_.renderer = display_.renderer->description();
   log::info("drawing with " + view_.renderer);
@@ -313,6 +321,8 @@ void WindowApp::draw_frame() {
   if (script_)
     if (auto path = script_->take_screenshot()) save_png(display_.renderer->read_pixels(), *path);
   display_.renderer->present();
+  ++frames_drawn_;
+  report_frame();
   worker_.post(std::move(commands));
 
   // Text input (and an on-screen keyboard where there is one) only while a field wants it.
@@ -325,6 +335,18 @@ void WindowApp::draw_frame() {
   }
 }
 
+// For bench/client: lines on stdout, flushed at once, so a watching process can time them.
+// A script's marks are always said; they carry the frame count, so time per frame can be had.
+void WindowApp::report_frame() {
+  if (report_frames_ && frames_drawn_ == 1) std::cout << "first-frame" << std::endl;
+  if (report_frames_ && !reported_data_frame_ && state_->version > 0) {  // the home is open and shown
+    std::cout << "first-data-frame " << frames_drawn_ << std::endl;
+    reported_data_frame_ = true;
+  }
+  if (script_)
+    if (auto mark = script_->take_mark()) std::cout << "mark " << *mark << " frame " << frames_drawn_ << std::endl;
+}
+
 }  // namespace
 
 bool wants_window(const std::vector<std::string>& args) {
@@ -333,6 +355,7 @@ bool wants_window(const std::vector<std::string>& args) {
     take_option(rest, "--home");
     take_flag(rest, "--software-renderer");
     take_flag(rest, "--fullscreen");
+    take_flag(rest, "--report-frames");
     for (const char* option : {"--size", "--script", "--screenshot-dir"}) take_option(rest, option);
   } catch (const UsageError&) {
     return true;  // a window option without its value: the window reports it

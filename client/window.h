@@ -1,6 +1,6 @@
 // The outpost window: the screens over the worker's snapshots, drawn only when something
 // changed. `outpost [--home DIR] [--software-renderer] [--fullscreen] [--size WxH]
-// [--script FILE | --screenshot-dir DIR]`.
+// [--script FILE | --screenshot-dir DIR] [--report-frames]`.
 #pragma once
 
 #include <iosfwd>

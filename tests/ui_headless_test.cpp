@@ -248,6 +248,22 @@ TEST_CASE("ui: a long list draws only the rows in view") {
   CHECK(count_named("conflict.") < 100);
 }
 
+TEST_CASE("ui: a script scrolls a list with the wheel and marks where it got") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  const app::AppState state = large_state();
+  ui::ViewState view;
+  view.screen = ScreenId::Records;
+  const std::string first_row = "record." + state.records->rows.front().id;
+  ui::ScriptDriver driver(ui::Script::parse("wait settled\nmark begin\nscroll " + first_row + " 20\nmark end\n", "s"));
+  std::vector<std::string> marks;
+  for (int frame = 0; frame < 1000 && !driver.done(); ++frame) {
+    imgui.frame(state, view, &driver);
+    if (auto mark = driver.take_mark()) marks.push_back(*mark);
+  }
+  CHECK_MESSAGE(!driver.failure(), driver.failure().value_or(""));
+  CHECK(marks == std::vector<std::string>{"begin", "end"});
+}
+
 TEST_CASE("ui: the records screen asks for the chosen collection and record once") {
   HeadlessImGui imgui(ImVec2(1280, 800), {});
   app::AppState state = large_state();
@@ -352,6 +368,12 @@ TEST_CASE("ui: scripts name the line of a mistake") {
   CHECK_THROWS_WITH(ui::Script::parse("wait rain\n", "s"), doctest::Contains("unknown condition 'rain'"));
   CHECK_THROWS_WITH(ui::Script::parse("wait synced soon\n", "s"), doctest::Contains("optionally a number of seconds"));
   CHECK_THROWS_WITH(ui::Script::parse("quit now\n", "s"), doctest::Contains("'quit' takes no argument"));
+  CHECK_THROWS_WITH(ui::Script::parse("scroll list\n", "s"), doctest::Contains("'scroll' takes a control and a number"));
+  CHECK_THROWS_WITH(ui::Script::parse("scroll list 0\n", "s"), doctest::Contains("'scroll' takes a control and a number"));
+  CHECK_THROWS_WITH(ui::Script::parse("mark\n", "s"), doctest::Contains("'mark' needs a text"));
+  const ui::Script scroll = ui::Script::parse("scroll \"Long list\" 25\n", "s");
+  CHECK(scroll.steps()[0].argument == "Long list");
+  CHECK(scroll.steps()[0].frames == 25);
   const ui::Script script = ui::Script::parse("# comment\n\n  type \"  two words \"\nwait synced 90\n", "s");
   REQUIRE(script.steps().size() == 2);
   CHECK(script.steps()[0].argument == "  two words ");

@@ -30,7 +30,7 @@ std::string unquote(const std::string& text) {
 }
 
 std::string describe(const ScriptStep& step) {
-  static const char* const kNames[] = {"click", "type", "wait", "screenshot", "quit"};
+  static const char* const kNames[] = {"click", "type", "wait", "screenshot", "scroll", "mark", "quit"};
   return std::string(kNames[static_cast<int>(step.kind)]) + (step.argument.empty() ? "" : " " + step.argument);
 }
 
@@ -72,11 +72,31 @@ Script Script::parse(const std::string& text, const std::string& source) {
       step.kind = ScriptStep::Kind::Wait;
       step.argument = condition;
       step.timeout = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+    } else if (verb == "scroll") {
+      // The count is the last word, so a label with blanks can still be quoted before it.
+      const auto last_space = argument.find_last_of(" \t");
+      const std::string count = last_space == std::string::npos ? "" : argument.substr(last_space + 1);
+      size_t used = 0;
+      int frames = 0;
+      try {
+        frames = std::stoi(count, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != count.size() || frames <= 0)
+        throw error("'scroll' takes a control and a number of frames, e.g. scroll record_list 200, not '" + argument + "'");
+      step.kind = ScriptStep::Kind::Scroll;
+      step.argument = unquote(trim(argument.substr(0, last_space)));
+      step.frames = frames;
+      step.timeout = kClickTimeout;
+    } else if (verb == "mark") {
+      if (argument.empty()) throw error("'mark' needs a text");
+      step.kind = ScriptStep::Kind::Mark;
     } else if (verb == "quit") {
       if (!argument.empty()) throw error("'quit' takes no argument");
       step.kind = ScriptStep::Kind::Quit;
     } else {
-      throw error("unknown step '" + verb + "' (use click, type, wait, screenshot or quit)");
+      throw error("unknown step '" + verb + "' (use click, type, wait, screenshot, scroll, mark or quit)");
     }
     script.steps_.push_back(std::move(step));
   }
@@ -87,11 +107,11 @@ Script Script::screenshot_tour(const std::string& directory) {
   Script script;
   script.source_ = "the screenshot tour";
   for (const ScreenEntry& screen : screen_registry()) {
-    script.steps_.push_back({ScriptStep::Kind::Click, std::string("nav.") + screen.name, kClickTimeout, 0});
-    script.steps_.push_back({ScriptStep::Kind::Wait, "settled", kWaitTimeout, 0});
-    script.steps_.push_back({ScriptStep::Kind::Screenshot, directory + "/" + screen.name + ".png", {}, 0});
+    script.steps_.push_back({ScriptStep::Kind::Click, std::string("nav.") + screen.name, kClickTimeout});
+    script.steps_.push_back({ScriptStep::Kind::Wait, "settled", kWaitTimeout});
+    script.steps_.push_back({ScriptStep::Kind::Screenshot, directory + "/" + screen.name + ".png", {}});
   }
-  script.steps_.push_back({ScriptStep::Kind::Quit, "", {}, 0});
+  script.steps_.push_back({ScriptStep::Kind::Quit, "", {}});
   return script;
 }
 
@@ -103,6 +123,12 @@ std::optional<std::string> ScriptDriver::take_screenshot() {
   auto path = std::move(screenshot_);
   screenshot_.reset();
   return path;
+}
+
+std::optional<std::string> ScriptDriver::take_mark() {
+  auto text = std::move(mark_);
+  mark_.reset();
+  return text;
 }
 
 void ScriptDriver::before_frame(ImGuiIO& io, const ItemLog& last_frame, const app::AppState& state,
@@ -172,6 +198,30 @@ void ScriptDriver::before_frame(ImGuiIO& io, const ItemLog& last_frame, const ap
         screenshot_ = step.argument;
         advance(now);
       }
+      return;
+    case ScriptStep::Kind::Scroll: {
+      if (phase_ == 0) {  // the pointer goes onto the control once; the list then moves under it
+        const LoggedItem* item = last_frame.find(step.argument);
+        if (!item) {
+          if (overdue) fail("no control with this name or label appeared", state, last_frame);
+          return;
+        }
+        pointer_ = ImVec2((item->min.x + item->max.x) / 2, (item->min.y + item->max.y) / 2);
+        io.MousePos = pointer_;
+        scrolled_frames_ = 0;
+        phase_ = 1;
+        return;
+      }
+      io.MouseWheel = -1.0f;  // one notch down
+      if (++scrolled_frames_ >= step.frames) {
+        settle_ = kSettleFrames;
+        advance(now);
+      }
+      return;
+    }
+    case ScriptStep::Kind::Mark:
+      mark_ = step.argument;
+      advance(now);
       return;
     case ScriptStep::Kind::Quit:
       done_ = true;

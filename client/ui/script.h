@@ -10,6 +10,8 @@
 //   type TEXT
 //   wait CONDITION [SECONDS]   enrolled | synced | sync-failed | settled
 //   screenshot FILE            the next settled frame, as PNG
+//   scroll NAME-OR-LABEL FRAMES  hover the control, then one wheel notch down on each of FRAMES frames
+//   mark TEXT                  tell whoever watches stdout that this point was reached (benchmarks)
 //   quit
 #pragma once
 
@@ -32,10 +34,11 @@ class ScriptError : public std::runtime_error {
 };
 
 struct ScriptStep {
-  enum class Kind { Click, Type, Wait, Screenshot, Quit };
+  enum class Kind { Click, Type, Wait, Screenshot, Scroll, Mark, Quit };
   Kind kind = Kind::Quit;
   std::string argument;
   std::chrono::milliseconds timeout{0};
+  int frames = 0;  // scroll: wheel notches, one a frame
   int line = 0;  // in the script file; 0 for generated steps
 };
 
@@ -65,6 +68,8 @@ class ScriptDriver {
   void before_frame(ImGuiIO& io, const ItemLog& last_frame, const app::AppState& state, Clock::time_point now);
   // The file the frame about to be drawn should be saved to; asking clears it.
   std::optional<std::string> take_screenshot();
+  // The text of a mark step reached before this frame; asking clears it.
+  std::optional<std::string> take_mark();
 
   bool done() const { return done_; }
   // Set (and done) when a step could not be carried out: which, and why.
@@ -84,7 +89,9 @@ class ScriptDriver {
   uint64_t syncs_before_action_ = 0;  // syncs finished when the last click or typing happened
   uint64_t seen_version_ = 0;
   int stable_frames_ = 0;
+  int scrolled_frames_ = 0;
   std::optional<std::string> screenshot_;
+  std::optional<std::string> mark_;
   bool done_ = false;
   std::optional<std::string> failure_;
 };

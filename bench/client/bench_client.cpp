@@ -1,0 +1,339 @@
+// bench/client: the field client's window over a replica of N submissions and N materials:
+// time from fork/exec to the first frame, peak RSS, CPU time per frame while the longest list
+// scrolls, and CPU used by an idle window. Run by bench/client/run.sh under xvfb-run, which
+// writes the results into docs/benchmarks.md.
+//
+//   outpost_bench_client [--records N]... [--renderer opengl|software]... [--outpost PATH]
+//                        [--scroll-frames F] [--idle-seconds S] [--size WxH]
+//
+// stdout: one JSON line per record count and renderer. Everything else goes to stderr.
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/home.h"
+
+namespace {
+
+using outpost::sync::Json;
+using SteadyClock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+constexpr auto kStartTimeout = std::chrono::seconds(120);  // a 100,000-record list loads in seconds
+constexpr auto kSettleBeforeIdle = std::chrono::seconds(3);
+
+void say(const std::string& line) { std::cerr << "[bench/client] " << line << std::endl; }
+
+double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+std::string record_id(char prefix, size_t i) {
+  char id[32];
+  std::snprintf(id, sizeof id, "%c%07zu", prefix, i);
+  return id;
+}
+
+// --- Options
+
+struct Options {
+  std::vector<size_t> records;
+  std::vector<std::string> renderers;
+  std::string outpost = OUTPOST_BIN;
+  int scroll_frames = 300;
+  int idle_seconds = 10;
+  std::string size = "1280x800";
+};
+
+Options parse_options(int argc, char** argv) {
+  Options options;
+  auto positive = [](const std::string& option, const std::string& text) {
+    size_t used = 0;
+    const long long value = std::stoll(text, &used);
+    if (used != text.size() || value <= 0) throw std::invalid_argument(option + " wants a positive number, not " + text);
+    return value;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value (see the head of bench/client/bench_client.cpp)");
+    const std::string value = argv[++i];
+    if (arg == "--records")
+      options.records.push_back(static_cast<size_t>(positive(arg, value)));
+    else if (arg == "--renderer" && (value == "opengl" || value == "software"))
+      options.renderers.push_back(value);
+    else if (arg == "--outpost")
+      options.outpost = value;
+    else if (arg == "--scroll-frames")
+      options.scroll_frames = static_cast<int>(positive(arg, value));
+    else if (arg == "--idle-seconds")
+      options.idle_seconds = static_cast<int>(positive(arg, value));
+    else if (arg == "--size")
+      options.size = value;
+    else
+      throw std::invalid_argument("unknown option " + arg + " " + value +
+                                  " (see the head of bench/client/bench_client.cpp)");
+  }
+  if (options.records.empty()) options.records = {1000, 100000};
+  if (options.renderers.empty()) options.renderers = {"opengl", "software"};
+  return options;
+}
+
+// --- The replica
+
+// N submissions and N materials, one Replica::put each. The bench's own connection skips the
+// fsync of every commit (synchronous=OFF), which is what makes 200,000 puts take seconds; the
+// file the window opens is an ordinary replica.
+double write_replica(const std::string& home_directory, size_t n) {
+  outpost::client::Home home(home_directory);
+  outpost::sync::Replica& replica = home.replica();
+  replica.database().exec("PRAGMA synchronous=OFF");
+  const char* const villages[] = {"Kalobeyei", "Nadapal", "Lokichoggio", "Kakuma", "Natukobenyo", "Lopiding"};
+  const char* const languages[] = {"en", "fr", "es", "sw"};
+  const char* const themes[] = {"water", "health", "shelter", "food", "protection"};
+  const auto start = SteadyClock::now();
+  for (size_t i = 0; i < n; ++i) {
+    replica.put("submissions", record_id('s', i),
+                Json{{"type", "submission"},
+                     {"name", "Household " + std::to_string(i + 1)},
+                     {"village", villages[i % 6]},
+                     {"members", 1 + static_cast<int>(i % 9)},
+                     {"needs", "water, shelter"},
+                     {"updated", "2026-11-20"}});
+    replica.put("materials", record_id('m', i),
+                Json{{"title", "Field guide " + std::to_string(i + 1)},
+                     {"language", languages[i % 4]},
+                     {"theme", themes[i % 5]},
+                     {"kind", "text/markdown"},
+                     {"bytes", 2048 + static_cast<int>(i % 4096)},
+                     {"sha256", std::string(64, "0123456789abcdef"[i % 16])}});
+  }
+  return seconds_since(start);
+}
+
+// --- The window's process
+
+// utime + stime of a live process, in seconds (/proc/PID/stat, fields 14 and 15).
+double cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto name_end = text.rfind(')');  // the command name may hold blanks
+  if (name_end == std::string::npos) throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/stat");
+  std::istringstream fields(text.substr(name_end + 2));
+  std::string skip;
+  for (int field = 3; field < 14; ++field) fields >> skip;
+  long long utime = 0;
+  long long stime = 0;
+  fields >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// A line of /proc/PID/status in bytes, e.g. VmHWM (peak RSS).
+int64_t status_bytes(pid_t pid, const std::string& key) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(key + ":", 0) == 0) return std::stoll(line.substr(key.size() + 1)) * 1024;
+  throw std::runtime_error("no " + key + " in /proc/" + std::to_string(pid) + "/status");
+}
+
+class Window {
+ public:
+  Window(const Options& options, const std::string& home, const std::string& renderer,
+         const std::optional<std::string>& script) {
+    std::vector<std::string> args = {options.outpost, "--home", home, "--size", options.size, "--report-frames"};
+    if (renderer == "software") args.push_back("--software-renderer");
+    if (script) args.insert(args.end(), {"--script", *script});
+    int pipe_fds[2];
+    if (pipe(pipe_fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    started_ = SteadyClock::now();
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid_ == 0) {
+      dup2(pipe_fds[1], STDOUT_FILENO);
+      close(pipe_fds[0]);
+      close(pipe_fds[1]);
+      std::vector<char*> argv;
+      for (std::string& arg : args) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      std::perror(argv[0]);
+      _exit(127);
+    }
+    close(pipe_fds[1]);
+    out_ = pipe_fds[0];
+  }
+  ~Window() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) close(out_);
+  }
+  Window(const Window&) = delete;
+  Window& operator=(const Window&) = delete;
+
+  pid_t pid() const { return pid_; }
+
+  // The next line the window says on stdout, with the seconds since fork/exec when it came.
+  std::pair<std::string, double> next_line() {
+    while (true) {
+      if (const auto newline = buffer_.find('\n'); newline != std::string::npos) {
+        std::string line = buffer_.substr(0, newline);
+        buffer_.erase(0, newline + 1);
+        return {line, seconds_since(started_)};
+      }
+      const auto left = kStartTimeout - (SteadyClock::now() - started_);
+      pollfd poll_fd{out_, POLLIN, 0};
+      const int ready = poll(&poll_fd, 1, static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count()));
+      if (ready == 0) throw std::runtime_error("the window said nothing more within " +
+                                               std::to_string(kStartTimeout.count()) + " s");
+      char chunk[4096];
+      const ssize_t got = read(out_, chunk, sizeof chunk);
+      if (got <= 0) throw std::runtime_error("the window ended (exit " + std::to_string(wait()) + ") before saying what was awaited");
+      buffer_.append(chunk, static_cast<size_t>(got));
+    }
+  }
+
+  // Waits for a line starting with `prefix`; returns it and when it came.
+  std::pair<std::string, double> expect(const std::string& prefix) {
+    while (true) {
+      auto line = next_line();
+      if (line.first.rfind(prefix, 0) == 0) return line;
+    }
+  }
+
+  // Waits for the process to end; its exit code, and its peak RSS from the kernel's rusage.
+  int wait() {
+    int status = 0;
+    rusage usage{};
+    if (wait4(pid_, &status, 0, &usage) != pid_) throw std::runtime_error(std::string("wait4: ") + std::strerror(errno));
+    exited_ = true;
+    peak_rss_bytes_ = static_cast<int64_t>(usage.ru_maxrss) * 1024;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  int64_t peak_rss_bytes() const { return peak_rss_bytes_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  bool exited_ = false;
+  int64_t peak_rss_bytes_ = 0;
+  std::string buffer_;
+  SteadyClock::time_point started_;
+};
+
+int frame_of(const std::string& mark_line) {
+  return std::stoi(mark_line.substr(mark_line.rfind(' ') + 1));
+}
+
+// --- Runs
+
+// Start to first frame, then idle CPU and the peak RSS of a window left alone.
+Json startup_and_idle(const Options& options, const std::string& home, const std::string& renderer) {
+  Window window(options, home, renderer, std::nullopt);
+  const double first_frame = window.expect("first-frame").second;
+  const double first_data_frame = window.expect("first-data-frame").second;
+  std::this_thread::sleep_for(kSettleBeforeIdle);
+  const double cpu_before = cpu_seconds(window.pid());
+  std::this_thread::sleep_for(std::chrono::seconds(options.idle_seconds));
+  const double idle_cpu = cpu_seconds(window.pid()) - cpu_before;
+  const int64_t peak_rss = status_bytes(window.pid(), "VmHWM");
+  const int64_t rss = status_bytes(window.pid(), "VmRSS");
+  kill(window.pid(), SIGTERM);  // SDL turns it into a quit event
+  if (const int code = window.wait(); code != 0) throw std::runtime_error("the idle window exited with " + std::to_string(code));
+  return Json{{"first_frame_seconds", first_frame},
+              {"first_data_frame_seconds", first_data_frame},
+              {"idle_seconds", options.idle_seconds},
+              {"idle_cpu_seconds", idle_cpu},
+              {"idle_peak_rss_bytes", peak_rss},
+              {"idle_rss_bytes", rss}};
+}
+
+// The records screen on the longest list, scrolled one wheel notch a frame.
+Json scrolling(const Options& options, const std::string& home, const std::string& renderer, const fs::path& script) {
+  {
+    std::ofstream file(script);
+    file << "click nav.records\n"
+            "click collection.submissions\n"
+            "click record." << record_id('s', 0) << "\n"  // the list has loaded
+            "wait settled 60\n"
+            "mark scroll-begin\n"
+            "scroll record." << record_id('s', 0) << " " << options.scroll_frames << "\n"
+            "mark scroll-end\n"
+            "wait settled 60\n"
+            "quit\n";
+  }
+  Window window(options, home, renderer, script.string());
+  const std::string begin = window.expect("mark scroll-begin").first;
+  const double cpu_begin = cpu_seconds(window.pid());
+  const auto wall_begin = SteadyClock::now();
+  const std::string end = window.expect("mark scroll-end").first;
+  const double cpu_end = cpu_seconds(window.pid());
+  const double wall = seconds_since(wall_begin);
+  if (const int code = window.wait(); code != 0) throw std::runtime_error("the scrolling window exited with " + std::to_string(code));
+  const int frames = frame_of(end) - frame_of(begin);
+  return Json{{"scroll_frames", frames},
+              {"scroll_cpu_seconds", cpu_end - cpu_begin},
+              {"scroll_wall_seconds", wall},
+              {"cpu_ms_per_frame", 1000 * (cpu_end - cpu_begin) / frames},
+              {"scroll_peak_rss_bytes", window.peak_rss_bytes()}};
+}
+
+int run(const Options& options) {
+  const fs::path scratch = fs::temp_directory_path() / ("outpost-bench-client-" + std::to_string(getpid()));
+  fs::create_directories(scratch);
+  try {
+    for (const size_t n : options.records) {
+      const std::string home = (scratch / ("home-" + std::to_string(n))).string();
+      say("writing " + std::to_string(n) + " submissions and " + std::to_string(n) + " materials");
+      const double put_seconds = write_replica(home, n);
+      say("written in " + std::to_string(put_seconds) + " s");
+      int64_t replica_bytes = 0;
+      for (const auto& entry : fs::directory_iterator(home))
+        if (entry.path().filename().string().rfind("replica.db", 0) == 0) replica_bytes += static_cast<int64_t>(entry.file_size());
+      for (const std::string& renderer : options.renderers) {
+        say(std::to_string(n) + " records, " + renderer + ": start and idle");
+        Json result = startup_and_idle(options, home, renderer);
+        say(std::to_string(n) + " records, " + renderer + ": scrolling");
+        result.update(scrolling(options, home, renderer, scratch / "scroll.script"));
+        result.update(Json{{"records_per_collection", n},
+                           {"renderer", renderer},
+                           {"size", options.size},
+                           {"put_seconds", put_seconds},
+                           {"replica_bytes", replica_bytes}});
+        std::cout << result.dump() << std::endl;
+      }
+    }
+  } catch (...) {
+    fs::remove_all(scratch);
+    throw;
+  }
+  fs::remove_all(scratch);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse_options(argc, argv));
+  } catch (const std::exception& error) {
+    std::cerr << "outpost_bench_client: " << error.what() << std::endl;
+    return 1;
+  }
+}
