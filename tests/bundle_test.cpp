@@ -211,3 +211,23 @@ TEST_CASE("bundle: the registry signs each material with the key devices receive
   const crypto::SigningKeyPair stranger = crypto::generate_signing_key();
   CHECK_THROWS_AS(sync::verify_material(material.id, material.info, manifest, stranger.public_hex), sync::BlobError);
 }
+
+TEST_CASE("bundle: materials published before signatures are signed when the registry opens its catalog") {
+  BundleWorld world;
+  {
+    db::Database catalog(world.dir.file("registry.blobs") + "/materials.db");
+    auto& select = catalog.prepare("SELECT fields FROM materials WHERE id=?");
+    select.bind(1, world.ids[0]);
+    REQUIRE(select.step());
+    Json fields = Json::parse(select.text(0));
+    select.reset();
+    fields.erase("signature");
+    catalog.prepare("UPDATE materials SET fields=? WHERE id=?").bind(1, fields.dump()).bind(2, world.ids[0]).run();
+  }
+  registry::Materials reopened(world.registry.registry, *world.registry.blobs, world.clock);
+  for (const registry::PublishedMaterial& material : reopened.list())
+    CHECK_FALSE(material.info.signature.empty());
+  // The device receives the record signed again and can bundle it.
+  world.trainer.sync(world.transport);
+  CHECK_NOTHROW(world.exported());
+}
