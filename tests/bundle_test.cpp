@@ -9,6 +9,7 @@
 
 #include "client/bundle.h"
 #include "client/library.h"
+#include "form_records/form_records.h"
 #include "platform/crypto.h"
 #include "platform/files.h"
 #include "registry/materials.h"
@@ -108,11 +109,19 @@ std::string entry_text(const std::string& zip_path, const std::string& name) {
 
 TEST_CASE("bundle: a round trip between two devices with no registry reachable") {
   BundleWorld world;
-  const std::string path = world.exported();
+  world.registry.registry.write_records_as_registry(registry::Registry::cli_admin(), world.org,
+                                                    {{form_records::kFormsCollection, "intake@1", {{"title", "Intake"}}}});
+  world.trainer.sync(world.transport);
+  const std::string path = world.dir.file("with-form.bundle");
+  client::export_bundle(world.trainer, world.ids, {"intake@1"}, path);
   // From here on nothing can reach the registry: the participant has no transport at all.
   const client::BundleImport report = client::import_bundle(world.participant, path);
   CHECK(report.materials == 2);
-  CHECK(report.forms == 0);
+  CHECK(report.forms == 1);
+  const auto form = world.participant.replica().get(form_records::kFormsCollection, "intake@1");
+  REQUIRE(form);
+  CHECK(form->values()["title"] == "Intake");
+  CHECK_FALSE(world.participant.replica().has_pending_changes());  // merged, not written by the participant
 
   Library trainer(world.trainer), participant(world.participant);
   for (const std::string& id : world.ids) {
