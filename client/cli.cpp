@@ -4,9 +4,12 @@
 #include <iostream>
 #include <optional>
 
+#include "client/bundle.h"
 #include "client/forms_commands.h"
 #include "client/home.h"
 #include "client/library.h"
+#include "client/share.h"
+#include "registry/server.h"
 #include "platform/cli_args.h"
 #include "sync/curl_transport.h"
 
@@ -42,6 +45,18 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
   open ID                             print where its file is on this device
   storage [--quota-mb N]              what the library's files take, per material; with
                                       --quota-mb, limit them to N MB (0: the disk's free space)
+  bundle export --materials ID,... [--forms ID,...] FILE
+                                      write materials (their files and signed records) and forms
+                                      into one bundle file, to hand out without a connection
+  bundle import FILE                  check a bundle against the registry's signature, then add
+                                      its materials (pinned) and forms; nothing is kept if any
+                                      part is wrong
+  share --listen ADDR:PORT            serve this device's materials (those whose files it holds)
+                                      and forms, read-only, to devices nearby; prints `listening
+                                      on ADDR:PORT` (port 0 picks a free one); stops on Ctrl-C
+  pull-from http://ADDR:PORT [--attempts N]
+                                      fetch every material and form a sharing device offers, each
+                                      file checked against the registry's signature, resuming
   forms                               list the forms published to this device, one JSON object a line
   fill FORM_ID --answers FILE.json [--finalize] [--language KEY]
                                       fill a form with answers ({"question": value, "repeat": [{...}]});
@@ -224,6 +239,61 @@ int library_command(Home& home, const std::string& command, std::vector<std::str
   return 0;
 }
 
+std::vector<std::string> comma_list(const std::optional<std::string>& text) {
+  std::vector<std::string> items;
+  if (!text) return items;
+  for (size_t start = 0; start <= text->size();) {
+    const size_t comma = std::min(text->find(',', start), text->size());
+    if (comma > start) items.push_back(text->substr(start, comma - start));
+    start = comma + 1;
+  }
+  return items;
+}
+
+int bundle_command(Home& home, std::vector<std::string> args, std::ostream& err) {
+  const std::string action = args.empty() ? "" : args[0];
+  if (!args.empty()) args.erase(args.begin());
+  if (action == "export") {
+    const auto materials = comma_list(take_option(args, "--materials"));
+    const auto forms = comma_list(take_option(args, "--forms"));
+    expect_args(args, 1, "outpost bundle export --materials ID,... [--forms ID,...] FILE");
+    export_bundle(home, materials, forms, args[0]);
+    err << "wrote " << args[0] << ": " << materials.size() << " materials, " << forms.size() << " forms\n";
+    return 0;
+  }
+  if (action == "import") {
+    expect_args(args, 1, "outpost bundle import FILE");
+    const BundleImport report = import_bundle(home, args[0]);
+    err << "imported " << report.materials << " materials (" << sync::megabytes(report.file_bytes) << ") and "
+        << report.forms << " forms, all verified\n";
+    return 0;
+  }
+  throw UsageError("unknown bundle action '" + action + "': use export or import");
+}
+
+int share_command(Home& home, std::vector<std::string> args, std::ostream& out) {
+  const auto listen = take_option(args, "--listen");
+  expect_args(args, 0, "outpost share --listen ADDR:PORT");
+  if (!listen) throw UsageError("outpost share wants --listen ADDR:PORT, e.g. --listen 0.0.0.0:8450");
+  const auto [host, port] = registry::parse_listen(*listen);
+  serve_share(home, host, port, [&out](const std::string& bound_host, int bound_port) {
+    out << "listening on " << bound_host << ":" << bound_port << std::endl;
+  });
+  return 0;
+}
+
+int pull_command(Home& home, std::vector<std::string> args, std::ostream& err, const TransportFactory& transports) {
+  sync::TransferOptions options;
+  options.max_attempts = static_cast<int>(cli::take_int_option(args, "--attempts", options.max_attempts));
+  expect_args(args, 1, "outpost pull-from http://ADDR:PORT [--attempts N]");
+  const PullReport report = pull_from(home, *transports(args[0]), options);
+  err << "pulled " << report.materials << " materials (" << report.downloaded << " files fetched, "
+      << sync::megabytes(report.bytes_moved) << " moved";
+  if (report.resumed_bytes > 0) err << ", resumed from " << sync::megabytes(report.resumed_bytes);
+  err << ") and " << report.forms << " forms, all verified\n";
+  return 0;
+}
+
 int status_command(Home& home, std::ostream& out) {
   const sync::ReplicaStatus status = home.replica().status();
   Json json = {{"replica", home.replica().replica_id()},
@@ -266,6 +336,9 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
   }
   if (command == "record") return record_command(home, args, out);
   if (command == "forms") return forms_command(home, args, out);
+  if (command == "bundle") return bundle_command(home, args, err);
+  if (command == "share") return share_command(home, args, out);
+  if (command == "pull-from") return pull_command(home, args, err, transports);
   if (command == "fill") return fill_command(home, args, out, err);
   if (command == "sync") {
     sync::SyncOptions options;

@@ -72,8 +72,18 @@ Enrollment Home::enroll(const std::string& registry_url, const std::string& code
                           {"org_name", enrollment.org_name},
                           {"role", enrollment.role},
                           {"collections", body.value("collections", Json::array()).dump()},
+                          {"registry_signing_key", body.value("signing_key", "")},
                           {"token", enrollment.token}});
   return enrollment;
+}
+
+std::string Home::registry_signing_key() {
+  if (!enrollment()) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` once, online, first");
+  auto key = replica_->setting("registry_signing_key");
+  if (!key || key->empty())
+    throw ClientError("this device enrolled before its registry signed materials, so it cannot verify them: "
+                      "enroll it again (a new --home and a new code)");
+  return *key;
 }
 
 std::vector<std::string> Home::collections() {

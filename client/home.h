@@ -41,6 +41,10 @@ class Home {
   // Joins a registry with a one-time code. Safe to retry after a cut connection.
   Enrollment enroll(const std::string& registry_url, const std::string& code, const std::string& device_name,
                     sync::Transport& transport);
+  // The registry's public signing key (hex), received at enrollment: what checks materials that
+  // arrive by bundle or from another device, offline. ClientError when the device is not
+  // enrolled, or enrolled before registries signed (it has to enroll again).
+  std::string registry_signing_key();
   // Collections the registry accepts (known once enrolled); empty when not enrolled.
   std::vector<std::string> collections();
   // Throws ClientError naming the known collections when `collection` is not one of them.

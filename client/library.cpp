@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -190,6 +191,24 @@ sync::TransferReport Library::pin(const std::string& id, sync::Transport& transp
   }
   refresh();  // its text joins the index
   return report;
+}
+
+void Library::receive(const std::vector<sync::PulledRecord>& records, const std::vector<ReceivedFile>& verified_files) {
+  uint64_t bytes = 0;
+  for (const ReceivedFile& file : verified_files) bytes += std::filesystem::file_size(file.path);
+  store_.check_room(bytes);
+  // Files first, records last: the catalog never lists a received material without its file.
+  for (const ReceivedFile& file : verified_files) store_.add_file(file.path, file.chunk_size);
+  home_.replica().merge_records(records);
+  db::Transaction tx(db_);
+  for (const sync::PulledRecord& record : records)
+    if (record.collection == sync::kMaterialsCollection)
+      db_.prepare("INSERT OR IGNORE INTO library_pins(material, pinned_at) VALUES(?, ?)")
+          .bind(1, record.id)
+          .bind(2, SystemClock::instance().now_ms())
+          .run();
+  tx.commit();
+  refresh();
 }
 
 void Library::unpin(const std::string& id) {

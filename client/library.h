@@ -26,6 +26,12 @@ struct Material {
   uint64_t stored_bytes = 0;  // on this device: the file, or the verified part of a download
 };
 
+// A file verified elsewhere, to be stored with the chunk size its material's record names.
+struct ReceivedFile {
+  std::string path;
+  uint32_t chunk_size = sync::kBlobChunkSize;
+};
+
 struct SearchHit {
   Material material;
   std::string snippet;  // the best matching passage, matches between ** and **
@@ -58,6 +64,14 @@ class Library {
   uint64_t evict(const std::string& id);
   // Where the downloaded file is; ClientError when it is not on this device.
   std::string local_path(const std::string& id);
+
+  // Materials that arrived another way than from the registry (a bundle, a device nearby), their
+  // files verified against the registry's signature already: the files go into the store, then
+  // the records (forms too) merge in one transaction, and the materials are pinned. Throws
+  // sync::QuotaExceeded, with nothing stored, when the files do not fit.
+  void receive(const std::vector<sync::PulledRecord>& records, const std::vector<ReceivedFile>& verified_files);
+  // The files on this device (LAN sharing downloads into it and serves from it).
+  sync::BlobStore& files() { return store_; }
 
   uint64_t used_bytes() { return store_.used_bytes(); }
   uint64_t quota_bytes() const { return store_.quota_bytes(); }

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cctype>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -22,6 +23,17 @@ std::string to_hex(const unsigned char* data, size_t size) {
   sodium_bin2hex(hex.data(), hex.size(), data, size);
   hex.pop_back();
   return hex;
+}
+
+// Exactly `size` bytes from hex; nullopt for anything else.
+std::optional<std::vector<unsigned char>> from_hex(const std::string& hex, size_t size) {
+  std::vector<unsigned char> bytes(size);
+  size_t written = 0;
+  const char* end = nullptr;
+  if (hex.size() != size * 2 ||
+      sodium_hex2bin(bytes.data(), size, hex.data(), hex.size(), nullptr, &written, &end) != 0 || written != size)
+    return std::nullopt;
+  return bytes;
 }
 }  // namespace
 
@@ -92,6 +104,38 @@ std::string uuid4() {
 bool equal_secret(std::string_view a, std::string_view b) {
   ensure_sodium();
   return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// --- Ed25519 signatures
+
+SigningKeyPair generate_signing_key() {
+  ensure_sodium();
+  std::array<unsigned char, crypto_sign_PUBLICKEYBYTES> public_key{};
+  std::array<unsigned char, crypto_sign_SECRETKEYBYTES> secret_key{};
+  crypto_sign_keypair(public_key.data(), secret_key.data());
+  SigningKeyPair pair{to_hex(public_key.data(), public_key.size()), to_hex(secret_key.data(), secret_key.size())};
+  sodium_memzero(secret_key.data(), secret_key.size());
+  return pair;
+}
+
+std::string sign_hex(std::string_view message, const std::string& secret_hex) {
+  ensure_sodium();
+  auto secret_key = from_hex(secret_hex, crypto_sign_SECRETKEYBYTES);
+  if (!secret_key) throw std::invalid_argument("the signing key is not an Ed25519 secret key");
+  std::array<unsigned char, crypto_sign_BYTES> signature{};
+  crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       secret_key->data());
+  sodium_memzero(secret_key->data(), secret_key->size());
+  return to_hex(signature.data(), signature.size());
+}
+
+bool signature_valid(std::string_view message, const std::string& signature_hex, const std::string& public_hex) {
+  ensure_sodium();
+  const auto signature = from_hex(signature_hex, crypto_sign_BYTES);
+  const auto public_key = from_hex(public_hex, crypto_sign_PUBLICKEYBYTES);
+  return signature && public_key &&
+         crypto_sign_verify_detached(signature->data(), reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(), public_key->data()) == 0;
 }
 
 }  // namespace outpost::crypto

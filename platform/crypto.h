@@ -1,4 +1,5 @@
-// Randomness and hashing (libsodium): tokens, enrollment codes, content ids.
+// Randomness, hashing and signatures (libsodium): tokens, enrollment codes, content ids, the
+// registry's signatures over what it publishes.
 #pragma once
 
 #include <memory>
@@ -37,5 +38,17 @@ std::string normalize_human_code(std::string_view typed);
 std::string uuid4();
 // Compares in constant time, for secrets.
 bool equal_secret(std::string_view a, std::string_view b);
+
+// --- Ed25519 signatures (crypto_sign), keys and signatures as lowercase hex
+
+struct SigningKeyPair {
+  std::string public_hex;  // 32 bytes
+  std::string secret_hex;  // 64 bytes: the seed and the public key, as libsodium keeps them
+};
+SigningKeyPair generate_signing_key();
+// Throws std::invalid_argument when `secret_hex` is not a secret key.
+std::string sign_hex(std::string_view message, const std::string& secret_hex);
+// False for a wrong signature, and for a key or signature that is not even hex of the right size.
+bool signature_valid(std::string_view message, const std::string& signature_hex, const std::string& public_hex);
 
 }  // namespace outpost::crypto

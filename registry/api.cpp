@@ -169,6 +169,7 @@ ApiResponse Api::route(const ApiRequest& request) {
                                    {"token", enrollment.token},
                                    {"org", org_json(enrollment.org)},
                                    {"collections", enrollment.collections},
+                                   {"signing_key", registry_.signing_public_key()},
                                    {"clock", registry_.now_ms()}});
   }
 

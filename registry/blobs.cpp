@@ -146,7 +146,7 @@ ApiResponse BlobService::handle(const Principal& who, const ApiRequest& request,
   }
   if (parts.size() == 3) {
     expect_method(request, "GET");
-    return get_file(request, sha256);
+    return file_response(request, store_, sha256);
   }
   if (parts.size() == 4 && parts[3] == "manifest") {
     if (reading) return json_response(request, store_.manifest(sha256)->to_json());
@@ -158,41 +158,6 @@ ApiResponse BlobService::handle(const Principal& who, const ApiRequest& request,
     return put_chunk(uploading_device(who), request, sha256, parts[4]);
   }
   throw ApiError(404, "not_found", "no such endpoint: " + request.path);
-}
-
-ApiResponse BlobService::get_file(const ApiRequest& request, const std::string& sha256) {
-  const std::string path = store_.path(sha256);
-  std::error_code error;
-  const uint64_t size = std::filesystem::file_size(path, error);
-  if (error) throw ApiError(404, "not_found", "no file " + sha256 + " for this device");
-  const std::string etag = "\"" + sha256 + "\"";
-  const std::vector<std::pair<std::string, std::string>> headers = {
-      {"ETag", etag}, {"Accept-Ranges", "bytes"}, {"Cache-Control", "private, max-age=31536000, immutable"}};
-
-  ApiResponse response;
-  response.headers = headers;
-  if (request.header("If-None-Match") == etag) {
-    response.status = 304;
-    return response;
-  }
-  const RangeRequest range = parse_range(request.header("Range"), size);
-  if (range.kind == RangeRequest::Kind::Unsatisfiable) {
-    ApiResponse refusal = error_response(416, "range_not_satisfiable",
-                                         "the range '" + request.header("Range") + "' lies beyond the end of " + sha256 +
-                                             " (" + std::to_string(size) + " bytes)");
-    refusal.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
-    return refusal;
-  }
-  response.content_type = "application/octet-stream";
-  if (range.kind == RangeRequest::Kind::Part) {
-    response.status = 206;
-    response.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" +
-                                                       std::to_string(range.last) + "/" + std::to_string(size));
-    response.file = FileSlice{path, range.first, range.last - range.first + 1};
-  } else {
-    response.file = FileSlice{path, 0, size};
-  }
-  return response;
 }
 
 ApiResponse BlobService::have(const Principal& who, const ApiRequest& request) {
@@ -295,6 +260,41 @@ Json BlobService::finish_upload(const Device& device, sync::PartialBlob& partial
   index_.prepare("DELETE FROM uploads WHERE sha256=?").bind(1, sha256).run();
   tx.commit();
   return {{"complete", true}};
+}
+
+ApiResponse file_response(const ApiRequest& request, const sync::BlobStore& store, const std::string& sha256) {
+  const std::string path = store.path(sha256);
+  std::error_code error;
+  const uint64_t size = std::filesystem::file_size(path, error);
+  if (error) throw ApiError(404, "not_found", "no file " + sha256 + " for this device");
+  const std::string etag = "\"" + sha256 + "\"";
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"ETag", etag}, {"Accept-Ranges", "bytes"}, {"Cache-Control", "private, max-age=31536000, immutable"}};
+
+  ApiResponse response;
+  response.headers = headers;
+  if (request.header("If-None-Match") == etag) {
+    response.status = 304;
+    return response;
+  }
+  const RangeRequest range = parse_range(request.header("Range"), size);
+  if (range.kind == RangeRequest::Kind::Unsatisfiable) {
+    ApiResponse refusal = error_response(416, "range_not_satisfiable",
+                                         "the range '" + request.header("Range") + "' lies beyond the end of " + sha256 +
+                                             " (" + std::to_string(size) + " bytes)");
+    refusal.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+    return refusal;
+  }
+  response.content_type = "application/octet-stream";
+  if (range.kind == RangeRequest::Kind::Part) {
+    response.status = 206;
+    response.headers.emplace_back("Content-Range", "bytes " + std::to_string(range.first) + "-" +
+                                                       std::to_string(range.last) + "/" + std::to_string(size));
+    response.file = FileSlice{path, range.first, range.last - range.first + 1};
+  } else {
+    response.file = FileSlice{path, 0, size};
+  }
+  return response;
 }
 
 }  // namespace outpost::registry

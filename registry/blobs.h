@@ -13,6 +13,11 @@
 
 namespace outpost::registry {
 
+// GET of a whole file of `store` or, with a Range header, of a part of it: ETag (its hash),
+// Accept-Ranges, 206 with Content-Range, 304, 416. The registry and a device sharing its
+// library on a LAN answer the same way.
+ApiResponse file_response(const ApiRequest& request, const sync::BlobStore& store, const std::string& sha256);
+
 class BlobService {
  public:
   // `directory` holds the files and their index (index.db). quota_bytes 0: the disk is the limit.
@@ -35,7 +40,6 @@ class BlobService {
   // The index, with the mutex held.
   bool readable(const Principal& who, const std::string& sha256);
   void add_grant(const std::string& sha256, const std::string& partition, const std::string& holder);
-  ApiResponse get_file(const ApiRequest& request, const std::string& sha256);
   ApiResponse have(const Principal& who, const ApiRequest& request);
   ApiResponse start_upload(const Device& device, const ApiRequest& request, const std::string& sha256);
   ApiResponse put_chunk(const Device& device, const ApiRequest& request, const std::string& sha256,

@@ -90,19 +90,6 @@ int material_command(Registry& registry, const std::string& blob_directory, std:
   throw UsageError("unknown material action '" + action + "': use add, list or remove");
 }
 
-std::pair<std::string, int> parse_listen(const std::string& listen) {
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos) throw UsageError("--listen wants HOST:PORT, e.g. 127.0.0.1:8440");
-  const std::string host = listen.substr(0, colon);
-  int port = -1;
-  try {
-    port = std::stoi(listen.substr(colon + 1));
-  } catch (const std::exception&) {
-  }
-  if (host.empty() || port < 0 || port > 65535) throw UsageError("--listen wants HOST:PORT with a port from 0 to 65535");
-  return {host, port};
-}
-
 int run(std::vector<std::string> args, std::ostream& out) {
   std::string db_path = "registry.db";
   if (const char* env = std::getenv("OUTPOST_REGISTRY_DB")) db_path = env;
@@ -126,7 +113,8 @@ int run(std::vector<std::string> args, std::ostream& out) {
     expect_args(args, 0, "outpost-registry serve [--db FILE] [--listen HOST:PORT] [--blob-quota-mb N]");
     BlobService blobs(blob_directory, static_cast<uint64_t>(quota_mb) * 1000 * 1000);
     Api api(registry, &blobs);
-    serve(api, host, port, [&out](const std::string& bound_host, int bound_port) {
+    const auto handle = [&api](const ApiRequest& request) { return api.handle(request); };
+    serve(handle, host, port, [&out](const std::string& bound_host, int bound_port) {
       out << "listening on " << bound_host << ":" << bound_port << std::endl;
     });
     return 0;

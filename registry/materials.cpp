@@ -29,7 +29,27 @@ std::string holder_of(const std::string& id) { return "material:" + id; }
 Materials::Materials(Registry& registry, BlobService& blobs, const Clock& clock)
     : registry_(registry), blobs_(blobs), clock_(clock), catalog_(blobs.store().directory() + "/materials.db") {
   catalog_.exec(kCatalogSchema);
+  sign_unsigned();
   publish_pending();
+}
+
+std::string Materials::signature_of(const std::string& id, const MaterialInfo& info) {
+  const auto manifest = blobs_.store().manifest(info.sha256);
+  if (!manifest) throw std::runtime_error("the file of material " + id + " (" + info.sha256 + ") is missing from the registry");
+  return registry_.sign(sync::material_signing_text(id, info, *manifest));
+}
+
+void Materials::sign_unsigned() {
+  std::vector<std::pair<std::string, MaterialInfo>> unsigned_materials;
+  auto& select = catalog_.prepare("SELECT id, fields FROM materials WHERE removed=0");
+  while (select.step()) {
+    MaterialInfo info = MaterialInfo::from_fields(Json::parse(select.text(1)));
+    if (info.signature.empty()) unsigned_materials.emplace_back(select.text(0), std::move(info));
+  }
+  for (auto& [id, info] : unsigned_materials) {
+    info.signature = signature_of(id, info);
+    catalog_.prepare("UPDATE materials SET fields=?, published=0 WHERE id=?").bind(1, info.to_fields().dump()).bind(2, id).run();
+  }
 }
 
 void Materials::publish_pending() {
@@ -89,10 +109,11 @@ PublishedMaterial Materials::add(const MaterialSource& source) {
   info.created_ms = clock_.now_ms();
 
   PublishedMaterial material{"mat_" + crypto::random_hex(8), source.partition, info};
+  material.info.signature = signature_of(material.id, material.info);
   catalog_.prepare("INSERT INTO materials(id, partition, fields) VALUES(?, ?, ?)")
       .bind(1, material.id)
       .bind(2, material.partition)
-      .bind(3, info.to_fields().dump())
+      .bind(3, material.info.to_fields().dump())
       .run();
   publish_pending();
   return material;

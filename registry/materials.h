@@ -46,6 +46,10 @@ class Materials {
  private:
   // Writes every record whose publication was not finished.
   void publish_pending();
+  // The registry's signature over the material and its file's manifest.
+  std::string signature_of(const std::string& id, const sync::MaterialInfo& info);
+  // Materials published before the registry signed them are signed and published again.
+  void sign_unsigned();
 
   Registry& registry_;
   BlobService& blobs_;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 
+#include "platform/cli_args.h"
 #include "platform/log.h"
 
 namespace outpost::registry {
@@ -44,7 +45,20 @@ void write_response(const ApiResponse& api_response, httplib::Response& response
 
 }  // namespace
 
-void serve(Api& api, const std::string& host, int port, const std::function<void(const std::string&, int)>& on_listening) {
+std::pair<std::string, int> parse_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw cli::UsageError("--listen wants HOST:PORT, e.g. 127.0.0.1:8440");
+  const std::string host = listen.substr(0, colon);
+  int port = -1;
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+  } catch (const std::exception&) {
+  }
+  if (host.empty() || port < 0 || port > 65535) throw cli::UsageError("--listen wants HOST:PORT with a port from 0 to 65535");
+  return {host, port};
+}
+
+void serve(const ApiHandler& handle, const std::string& host, int port, const std::function<void(const std::string&, int)>& on_listening) {
   // Signals are taken by one thread with sigwait, so stopping is not done inside a handler.
   sigset_t signals;
   sigemptyset(&signals);
@@ -60,12 +74,12 @@ void serve(Api& api, const std::string& host, int port, const std::function<void
   // Headers and body leave in separate writes: without this, Nagle and delayed ACKs cost ~40 ms
   // on every answer.
   server.set_tcp_nodelay(true);
-  auto handler = [&api](const httplib::Request& request, httplib::Response& response) {
+  auto handler = [&handle](const httplib::Request& request, httplib::Response& response) {
     // httplib would apply a Range header again to whatever the API answers (error bodies
     // included); the API answers ranges itself. The request object is httplib's own non-const
     // one, handed to handlers as const.
     const_cast<httplib::Request&>(request).ranges.clear();
-    write_response(api.handle(to_api_request(request)), response);
+    write_response(handle(to_api_request(request)), response);
   };
   server.Get(".*", handler);
   server.Post(".*", handler);
@@ -73,7 +87,7 @@ void serve(Api& api, const std::string& host, int port, const std::function<void
   // httplib reads a body with neither length nor chunking until the client closes. Methods the
   // API never accepts, and a PUT without a length, are answered without reading a body; a POST
   // without a length is refused; none of them ties up a worker thread.
-  server.set_pre_routing_handler([&api](const httplib::Request& request, httplib::Response& response) {
+  server.set_pre_routing_handler([&handle](const httplib::Request& request, httplib::Response& response) {
     if (request.method == "GET" || request.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
     if (request.method == "PUT" && request.has_header("Content-Length"))
       return httplib::Server::HandlerResponse::Unhandled;  // file chunks
@@ -84,7 +98,7 @@ void serve(Api& api, const std::string& host, int port, const std::function<void
     } else {
       ApiRequest bodiless = to_api_request(request);
       bodiless.body.clear();
-      write_response(api.handle(bodiless), response);
+      write_response(handle(bodiless), response);
     }
     response.set_header("Connection", "close");
     return httplib::Server::HandlerResponse::Handled;

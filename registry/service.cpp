@@ -50,8 +50,17 @@ Registry::Registry(RegistryStore& store, const Clock& clock) : store_(store), cl
     for (const std::string& name : kDefaultCollections) store_.insert_collection(name);
     store_.set_meta("initialized", std::to_string(clock_.now_ms()));
   }
+  // Registries set up before signatures get their key on the first open after the upgrade.
+  if (!store_.meta("signing_secret_key")) {
+    const crypto::SigningKeyPair pair = crypto::generate_signing_key();
+    store_.set_meta("signing_public_key", pair.public_hex);
+    store_.set_meta("signing_secret_key", pair.secret_hex);
+  }
+  signing_key_ = {*store_.meta("signing_public_key"), *store_.meta("signing_secret_key")};
   tx.commit();
 }
+
+std::string Registry::sign(std::string_view message) const { return crypto::sign_hex(message, signing_key_.secret_hex); }
 
 // --- Administration
 

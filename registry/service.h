@@ -6,10 +6,12 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "platform/clock.h"
+#include "platform/crypto.h"
 #include "registry/store.h"
 #include "sync/protocol.h"
 
@@ -62,6 +64,11 @@ class Registry {
   std::vector<std::string> collections();
   static Principal cli_admin() { return Principal{std::nullopt, true}; }
 
+  // --- The registry's Ed25519 key, made when its database is first opened and kept in its meta
+  // table; devices receive the public half at enrollment and check what it signed offline.
+  const std::string& signing_public_key() const { return signing_key_.public_hex; }
+  std::string sign(std::string_view message) const;
+
   // --- Devices
   // Throws ApiError(401) for a missing, unknown or revoked token.
   Principal authenticate(const std::string& bearer_token);
@@ -91,6 +98,7 @@ class Registry {
   std::mutex mutex_;  // one writer at a time, as SQLite wants
   RegistryStore& store_;
   const Clock& clock_;
+  crypto::SigningKeyPair signing_key_;
 };
 
 }  // namespace outpost::registry

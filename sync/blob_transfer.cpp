@@ -272,6 +272,7 @@ TransferReport BlobTransfer::download(const std::string& sha256) {
   rejections_.clear();
   auto left = store_.partial_manifest(sha256);
   const BlobManifest manifest = left ? *left : fetch_manifest(sha256, report);
+  if (options_.accept_manifest) options_.accept_manifest(manifest);
   const auto partial = store_.open_partial(manifest);
   report.size = manifest.size;
   report.done_bytes = report.resumed_bytes = partial->verified_bytes();

@@ -42,6 +42,9 @@ struct TransferOptions {
   // A chunk failing verification this many times means the other side's copy is damaged.
   int max_chunk_rejections = 3;
   std::function<void(const TransferReport&)> on_progress;  // after each verified chunk
+  // Throws to refuse a file before any byte of it moves: a device nearby is not trusted the way
+  // the registry is, so its manifests are checked against the registry's signature.
+  std::function<void(const BlobManifest&)> accept_manifest;
   std::function<void(std::chrono::milliseconds)> sleep;     // tests replace the real sleep
 };
 

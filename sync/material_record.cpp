@@ -4,6 +4,8 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "platform/crypto.h"
+
 namespace outpost::sync {
 
 namespace {
@@ -69,9 +71,11 @@ std::string unquote(const std::string& value) {
 }  // namespace
 
 Json MaterialInfo::to_fields() const {
-  return {{"title", title},         {"summary", summary},       {"lang", lang},         {"tags", tags},
+  Json fields = {{"title", title},         {"summary", summary},       {"lang", lang},         {"tags", tags},
           {"file_name", file_name}, {"media_type", media_type}, {"size", size},         {"sha256", sha256},
           {"chunk_size", chunk_size}, {"created", created_ms}};
+  if (!signature.empty()) fields["signature"] = signature;
+  return fields;
 }
 
 MaterialInfo MaterialInfo::from_fields(const Json& fields) {
@@ -92,7 +96,32 @@ MaterialInfo MaterialInfo::from_fields(const Json& fields) {
   info.sha256 = text_member(fields, "sha256");
   info.chunk_size = static_cast<uint32_t>(number_member(fields, "chunk_size"));
   info.created_ms = static_cast<int64_t>(number_member(fields, "created"));
+  info.signature = fields.contains("signature") ? text_member(fields, "signature") : "";
   return info;
+}
+
+std::string material_signing_text(const std::string& id, const MaterialInfo& info, const BlobManifest& manifest) {
+  MaterialInfo unsigned_info = info;
+  unsigned_info.signature.clear();
+  return Json{{"format", "outpost-material/1"},
+              {"id", id},
+              {"fields", unsigned_info.to_fields()},
+              {"manifest", manifest.to_json()}}
+      .dump();
+}
+
+void verify_material(const std::string& id, const MaterialInfo& info, const BlobManifest& manifest,
+                     const std::string& registry_key) {
+  const std::string what = "material " + id + " (" + info.title + ")";
+  if (manifest.sha256 != info.sha256 || manifest.size != info.size || manifest.chunk_size != info.chunk_size)
+    throw BlobError("the file of " + what + " is not the one its catalog record describes (sha256 " + manifest.sha256 +
+                    ", " + std::to_string(manifest.size) + " bytes; the record says " + info.sha256 + ", " +
+                    std::to_string(info.size) + " bytes)");
+  if (info.signature.empty())
+    throw BlobError(what + " carries no registry signature (published before signatures): it cannot be verified");
+  if (!crypto::signature_valid(material_signing_text(id, info, manifest), info.signature, registry_key))
+    throw BlobError("the registry's signature does not match " + what +
+                    ": its record or file was altered, or it comes from another registry");
 }
 
 void check_material_text(const MaterialInfo& info) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sync/blob_store.h"
 #include "sync/protocol.h"
 
 namespace outpost::sync {
@@ -27,11 +28,23 @@ struct MaterialInfo {
   std::string sha256;
   uint32_t chunk_size = 0;
   int64_t created_ms = 0;
+  // The registry's Ed25519 signature over material_signing_text, as hex; empty from a registry
+  // older than signatures.
+  std::string signature;
 
   Json to_fields() const;
   // Throws std::invalid_argument naming the field that is missing or of the wrong type.
   static MaterialInfo from_fields(const Json& fields);
 };
+
+// What the registry signs for a material: its id, its catalog fields (the signature left out)
+// and its file's manifest (hash, size, chunk size, every chunk's hash), as canonical JSON. Any
+// copy of the file, however it travelled, can then be checked offline.
+std::string material_signing_text(const std::string& id, const MaterialInfo& info, const BlobManifest& manifest);
+// Throws BlobError naming the material and what is wrong unless `manifest` is the one its
+// record describes and the record's signature is the registry's (`registry_key`, hex).
+void verify_material(const std::string& id, const MaterialInfo& info, const BlobManifest& manifest,
+                     const std::string& registry_key);
 
 // What a person typed, checked: throws std::invalid_argument naming the field and the rule.
 void check_material_text(const MaterialInfo& info);

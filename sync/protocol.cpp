@@ -210,15 +210,42 @@ SyncRequest sync_request_from_json(const Json& json) {
 
 // --- Responses
 
+Json PulledRecord::values() const {
+  Json values = Json::object();
+  for (const auto& [name, field] : fields) values[name] = field.value;
+  return values;
+}
+
+Json to_json(const PulledRecord& record) {
+  return encode_entry(record.collection, record.id, record.fields, [](const PulledField&, Json&) {});
+}
+
+PulledRecord pulled_record_from_json(const Json& json, const std::string& where) {
+  try {
+    PulledRecord record;
+    record.collection = string_member(json, "c", "");
+    record.id = string_member(json, "id", "");
+    const Json& fields = object_member(json, "f", "");
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+      try {
+        const auto [stamp, wall_ms] = field_stamp(json, *it, "");
+        record.fields.emplace(it.key(), PulledField{member(*it, "v", ""), stamp, wall_ms});
+      } catch (const std::invalid_argument& error) {
+        throw std::invalid_argument(".f." + it.key() + error.what());
+      }
+    }
+    return record;
+  } catch (const std::invalid_argument& error) {
+    throw std::invalid_argument(where + error.what());
+  }
+}
+
 Json to_json(const SyncResponse& response) {
   Json clamped = Json::array();
   for (const ClampedStamp& c : response.clamped)
     clamped.push_back({{"c", c.collection}, {"id", c.id}, {"f", c.field}, {"from", c.from}, {"to", c.to}});
   Json changes = Json::array();
-  for (const PulledRecord& record : response.changes) {
-    Json entry = encode_entry(record.collection, record.id, record.fields, [](const PulledField&, Json&) {});
-    changes.push_back(std::move(entry));
-  }
+  for (const PulledRecord& record : response.changes) changes.push_back(to_json(record));
   return {{"acked", response.acked},
           {"clamped", std::move(clamped)},
           {"changes", std::move(changes)},
@@ -238,23 +265,7 @@ SyncResponse sync_response_from_json(const Json& json) {
                                 int_member(c, "to", "clamped")});
   const Json& changes = array_member(json, "changes", "response");
   for (size_t i = 0; i < changes.size(); ++i) {
-    try {
-      PulledRecord record;
-      record.collection = string_member(changes[i], "c", "");
-      record.id = string_member(changes[i], "id", "");
-      const Json& fields = object_member(changes[i], "f", "");
-      for (auto it = fields.begin(); it != fields.end(); ++it) {
-        try {
-          const auto [stamp, wall_ms] = field_stamp(changes[i], *it, "");
-          record.fields.emplace(it.key(), PulledField{member(*it, "v", ""), stamp, wall_ms});
-        } catch (const std::invalid_argument& error) {
-          throw std::invalid_argument(".f." + it.key() + error.what());
-        }
-      }
-      response.changes.push_back(std::move(record));
-    } catch (const std::invalid_argument& error) {
-      throw std::invalid_argument("response.changes[" + std::to_string(i) + "]" + error.what());
-    }
+    response.changes.push_back(pulled_record_from_json(changes[i], "response.changes[" + std::to_string(i) + "]"));
   }
   response.cursor = int_member(json, "cursor", "response");
   const Json& more = member(json, "more", "response");

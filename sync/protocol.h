@@ -86,6 +86,7 @@ struct PulledRecord {
   std::string collection;
   std::string id;
   std::map<std::string, PulledField> fields;
+  Json values() const;  // {field: value}
 };
 
 struct ClampedStamp {
@@ -106,6 +107,10 @@ struct SyncResponse {
 
 Json to_json(const SyncRequest& request);
 Json to_json(const SyncResponse& response);
+// One record with its fields' stamps, as a sync answer carries it (bundles and shares do too).
+Json to_json(const PulledRecord& record);
+// Throws std::invalid_argument starting with `where`.
+PulledRecord pulled_record_from_json(const Json& json, const std::string& where);
 // Both throw std::invalid_argument with the path of the first malformed element.
 SyncRequest sync_request_from_json(const Json& json);
 SyncResponse sync_response_from_json(const Json& json);

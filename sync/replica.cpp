@@ -467,7 +467,24 @@ void Replica::apply_response(const OutgoingBatch& batch, const SyncResponse& res
   // including as the base of writes made here while the request was under way.
   for (const ClampedStamp& clamp : response.clamped) apply_clamp(clamp);
   for (const int64_t seq : batch.outbox_rows) db_.prepare("DELETE FROM outbox WHERE seq=?").bind(1, seq).run();
-  for (const PulledRecord& record : response.changes) {
+  merge_pulled(response.changes);
+  set_meta("cursor", std::to_string(response.cursor));
+  set_meta("next_request_seq", std::to_string(batch.request.seq + 1));
+  if (!response.collections.empty()) set_meta("collections", Json(response.collections).dump());
+  save_clock();
+  tx.commit();
+}
+
+PulledRecord as_pulled(const Record& record) {
+  PulledRecord out{record.collection, record.id, {}};
+  for (const auto& [name, field] : record.fields) out.fields[name] = {field.value, field.stamp, field.wall_ms};
+  if (record.tombstone)
+    out.fields[kDeletedField] = {record.tombstone->value, record.tombstone->stamp, record.tombstone->wall_ms};
+  return out;
+}
+
+void Replica::merge_pulled(const std::vector<PulledRecord>& records) {
+  for (const PulledRecord& record : records) {
     StoredFields stored = load_fields(record.collection, record.id);
     bool changed = false;
     for (const auto& [field, pulled] : record.fields) {
@@ -479,9 +496,11 @@ void Replica::apply_response(const OutgoingBatch& batch, const SyncResponse& res
     }
     if (changed) save_fields(record.collection, record.id, stored);
   }
-  set_meta("cursor", std::to_string(response.cursor));
-  set_meta("next_request_seq", std::to_string(batch.request.seq + 1));
-  if (!response.collections.empty()) set_meta("collections", Json(response.collections).dump());
+}
+
+void Replica::merge_records(const std::vector<PulledRecord>& records) {
+  db::Transaction tx(db_);
+  merge_pulled(records);
   save_clock();
   tx.commit();
 }

@@ -38,6 +38,10 @@ struct Record {
   Json values() const;                       // {field: value}
 };
 
+// A record as a sync answer would carry it, with its fields' stamps (the tombstone as _deleted),
+// to hand on to another device.
+PulledRecord as_pulled(const Record& record);
+
 struct ConflictSide {
   Json value;
   Stamp stamp;
@@ -127,6 +131,10 @@ class Replica {
   // clamped stamps are rewritten, pulled fields merge by last-writer-wins, the cursor moves.
   void apply_response(const OutgoingBatch& batch, const SyncResponse& response);
   void record_sync_result(const std::string& result);
+  // Merges records that came another way than a sync answer (a bundle, a device nearby), with
+  // the stamps they were written with, in one transaction and by last-writer-wins like pulled
+  // changes; the cursor and the outbox stay as they are, so the next sync is unaffected.
+  void merge_records(const std::vector<PulledRecord>& records);
   // After the registry said our request number was already used (a restored backup, say).
   void set_next_request_seq(int64_t seq);
 
@@ -143,6 +151,8 @@ class Replica {
   // transaction.
   void write_local(const std::string& collection, const std::string& id, const std::map<std::string, Json>& fields,
                    const Stamp& stamp, int priority);
+  // Pulled fields merge by last-writer-wins; the caller holds the transaction.
+  void merge_pulled(const std::vector<PulledRecord>& records);
   // Rewrites our stamp `from` to `to` on a field and on the outbox writes made over it.
   void apply_clamp(const ClampedStamp& clamp);
   Stamp next_stamp();

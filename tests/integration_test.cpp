@@ -1495,6 +1495,64 @@ TEST_CASE("integration: a trainer pins materials through a cut link, survives a 
   check_one_line_reason(trainer.run({"open", toolkit}), "is not on this device");
 }
 
+// --- Bundles and LAN sharing, with the registry gone ------------------------------------------
+
+// At a workshop with no internet: the trainer hands a bundle to one participant and shares the
+// library over the room's network with another, who pulls it through a link cut every 256 KiB.
+TEST_CASE("integration: bundles and LAN sharing between devices with no registry reachable") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("trainers");
+  const std::string guide =
+      first_line(bed.admin().command({"material", "add", OUTPOST_ASSETS_DIR "/materials/workshop-planning.en.md"}));
+  const std::string content = outpost::test::random_bytes(1'500'000 + 7, 4242);
+  outpost::files::write_file_atomic(bed.dir().file("briefing.mp4"), content);
+  const std::string video = first_line(bed.admin().command(
+      {"material", "add", bed.dir().file("briefing.mp4"), "--title", "Briefing video", "--lang", "en", "--org", org}));
+  const std::vector<Device> devices = bed.enroll({{"trainer", org}, {"reader", org}, {"listener", org}});
+  const Device& trainer = devices[0];
+  const Device& reader = devices[1];
+  const Device& listener = devices[2];
+  trainer.sync();
+  trainer.run_ok({"pin", guide});
+  trainer.run_ok({"pin", video});
+  bed.stop_registry();
+
+  auto check_has_both = [&](const Device& device) {
+    for (const std::string& id : {guide, video}) {
+      const std::string path = first_line(device.run_ok({"open", id}));
+      CHECK(outpost::files::read_file(path) == outpost::files::read_file(first_line(trainer.run_ok({"open", id}))));
+    }
+    CHECK(Json::parse(first_line(device.run_ok({"materials", "--search", "workshop agenda"})))["id"] == guide);
+  };
+
+  const std::string bundle = bed.dir().file("workshop.bundle");
+  trainer.run_ok({"bundle", "export", "--materials", guide + "," + video, bundle});
+  reader.run_ok({"bundle", "import", bundle});
+  check_has_both(reader);
+
+  BackgroundProcess share({OUTPOST_BIN, "--home", trainer.home(), "share", "--listen", "127.0.0.1:0"},
+                          {{}, bed.dir().file("share.log")});
+  const auto listening = share.read_line(10s);
+  REQUIRE(listening);
+  REQUIRE(listening->rfind("listening on 127.0.0.1:", 0) == 0);
+  const int port = std::stoi(listening->substr(std::string("listening on 127.0.0.1:").size()));
+  FaultProxy proxy("127.0.0.1", static_cast<uint16_t>(port));
+  FaultProxy::Plan cutting;
+  cutting.cut_response_after = kCutEvery;
+  proxy.set_plan(cutting);
+  const ProcessResult pulled = listener.run({"pull-from", proxy_url(proxy), "--attempts", "20"});
+  REQUIRE_MESSAGE(pulled.succeeded(), pulled.describe());
+  MESSAGE(pulled.err << proxy.cuts() << " cuts");
+  CHECK(proxy.cuts() > 0);
+  check_has_both(listener);
+  // The sharing device is read-only.
+  const sync::HttpResponse refused = Http("http://127.0.0.1:" + std::to_string(port)).send("PUT", "/v1/blobs/x", "", "x");
+  CHECK(refused.status == 405);
+
+  share.send_signal(SIGTERM);
+  CHECK(share.wait(10s).exit_code == 0);
+}
+
 // --- The window, driven like a person would, under Xvfb ---------------------------------------------
 
 // The real outpost window on a virtual display enrolls with a typed address and code and syncs
