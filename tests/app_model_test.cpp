@@ -9,7 +9,9 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 #include "client/app/app_model.h"
@@ -18,6 +20,8 @@
 #include "client/app/sync_schedule.h"
 #include "client/app/text.h"
 #include "client/app/worker.h"
+#include "platform/files.h"
+#include "registry/materials.h"
 #include "support/temp_dir.h"
 #include "support/world.h"
 #include "sync/curl_transport.h"
@@ -382,6 +386,158 @@ TEST_CASE("app model: storage is counted per kind of data") {
   CHECK(storage.collections[1].bytes > 500);
   REQUIRE(model.state().collections.size() == 2);
   CHECK(model.state().collections[0].name == "incidents");
+}
+
+// --- The library
+
+namespace {
+
+// A registry serving three materials (Markdown, text, a photo) to a home enrolled and synced.
+struct LibraryWorld {
+  TempHome home;
+  test::TempDir files{"outpost-app-library"};
+  test::InProcessRegistry registry{SystemClock::instance(), ":memory:", files.file("blobs")};
+  registry::Materials materials{registry.registry, *registry.blobs, SystemClock::instance()};
+  std::string org = registry.registry.add_org("Trainers").id;
+  std::map<std::string, std::string> ids;  // file name -> material id
+  std::vector<std::string> opened;         // paths given to the system's viewer
+  int progress_calls = 0;
+
+  LibraryWorld() {
+    add("guide.md", "---\ntitle: Ignored\n---\n# Water points\n\nKeep **clean** records.\n\n- first\n- second\n",
+        "Water guide", "en", {"wash"});
+    add("notes.txt", "Line one\nline two\n\nSecond paragraph\n", "Field notes", "fr", {"training"});
+    add("photo.jpg", std::string(300'000, 'x'), "Workshop photo", "en", {"training"});
+    client::Home core(home.path());
+    test::InProcessTransport transport(registry);
+    core.enroll(kRegistryUrl, registry.registry.invite(registry::Registry::cli_admin(), org, registry::Role::Field),
+                "tablet", transport);
+    core.sync(transport);
+  }
+
+  void add(const std::string& name, const std::string& content, const std::string& title, const std::string& lang,
+           std::vector<std::string> tags) {
+    files::write_file_atomic(files.file(name), content);
+    registry::MaterialSource source;
+    source.file = files.file(name);
+    source.title = title;
+    source.lang = lang;
+    source.tags = std::move(tags);
+    ids[name] = materials.add(source).id;
+  }
+
+  AppModel::Options options() {
+    AppModel::Options options;
+    options.transports = [this](const std::string&) { return std::make_unique<test::InProcessTransport>(registry); };
+    options.sync.max_attempts = 1;
+    options.sync.sleep = [](std::chrono::milliseconds) {};
+    options.open_externally = [this](const std::string& path) { opened.push_back(path); };
+    options.on_download_progress = [this] { ++progress_calls; };
+    return options;
+  }
+};
+
+const client::Material& listed(const AppModel& model, const std::string& id) {
+  for (const client::SearchHit& hit : model.state().library->hits)
+    if (hit.material.id == id) return hit.material;
+  FAIL("material " << id << " is not listed");
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("app model: the library is searched and filtered by language and theme") {
+  LibraryWorld world;
+  AppModel model(world.home.path(), world.options());
+  CHECK(model.state().library->hits.empty());  // nothing read before the screen asks
+  model.apply(app::SearchLibrary{});
+  const auto list = [&]() -> const app::LibraryList& { return *model.state().library; };
+  CHECK(list().hits.size() == 3);
+  CHECK(list().languages == std::vector<std::string>{"en", "fr"});
+  CHECK(list().themes == std::vector<std::string>{"training", "wash"});
+
+  model.apply(app::SearchLibrary{{"", "fr", ""}});
+  REQUIRE(list().hits.size() == 1);
+  CHECK(list().hits[0].material.id == world.ids["notes.txt"]);
+  model.apply(app::SearchLibrary{{"", "", "training"}});
+  CHECK(list().hits.size() == 2);
+  model.apply(app::SearchLibrary{{"", "en", "training"}});
+  CHECK(list().hits.size() == 1);
+
+  model.apply(app::SearchLibrary{{"wat", "", ""}});  // a word's beginning is enough
+  REQUIRE(list().hits.size() == 1);
+  CHECK(list().hits[0].material.id == world.ids["guide.md"]);
+  CHECK(list().filter.query == "wat");
+  model.apply(app::SearchLibrary{{"water", "fr", ""}});
+  CHECK(list().hits.empty());
+  CHECK_FALSE(model.state().library_problem);
+}
+
+TEST_CASE("app model: materials are pinned with progress, read in the app or the system viewer, unpinned, evicted") {
+  LibraryWorld world;
+  AppModel model(world.home.path(), world.options());
+  model.apply(app::SearchLibrary{});
+  const std::string guide = world.ids["guide.md"];
+  const std::string notes = world.ids["notes.txt"];
+  const std::string photo = world.ids["photo.jpg"];
+
+  model.apply(app::OpenMaterial{guide});  // not downloaded yet
+  REQUIRE(model.state().library_problem);
+  CHECK(model.state().library_problem->subject == guide);
+  CHECK(model.state().library_problem->problem.key == "problem.open_failed");
+
+  model.apply(app::PinMaterial{guide});
+  CHECK_FALSE(model.state().library_problem);
+  CHECK(world.progress_calls >= 2);  // as it starts, and per verified chunk
+  CHECK_FALSE(model.state().download);
+  CHECK(listed(model, guide).pinned);
+  CHECK(listed(model, guide).state == client::DownloadState::Downloaded);
+  CHECK(model.state().library->used_bytes > 0);
+
+  model.apply(app::OpenMaterial{guide});
+  REQUIRE(model.state().reader);
+  const auto& blocks = model.state().reader->blocks;
+  CHECK(model.state().reader->title == "Water guide");
+  REQUIRE(blocks.size() == 4);
+  CHECK(blocks[0].kind == client::TextBlock::Kind::Heading);
+  CHECK(blocks[0].level == 1);
+  CHECK(blocks[0].text == "Water points");
+  CHECK(blocks[1].kind == client::TextBlock::Kind::Paragraph);
+  CHECK(blocks[1].text == "Keep clean records.");
+  CHECK(blocks[2].kind == client::TextBlock::Kind::ListItem);
+  CHECK(blocks[3].text == "second");
+  model.apply(app::CloseReader{});
+  CHECK_FALSE(model.state().reader);
+
+  model.apply(app::PinMaterial{notes});
+  model.apply(app::OpenMaterial{notes});
+  REQUIRE(model.state().reader);
+  REQUIRE(model.state().reader->blocks.size() == 2);
+  CHECK(model.state().reader->blocks[0].text == "Line one line two");
+  CHECK(world.opened.empty());
+
+  model.apply(app::PinMaterial{photo});
+  model.apply(app::OpenMaterial{photo});
+  REQUIRE(world.opened.size() == 1);
+  CHECK(std::filesystem::file_size(world.opened[0]) == 300'000);
+
+  model.apply(app::UnpinMaterial{photo});
+  CHECK_FALSE(listed(model, photo).pinned);
+  CHECK(listed(model, photo).state == client::DownloadState::Downloaded);
+  model.apply(app::EvictMaterial{notes});  // the reader showing it closes with it
+  CHECK_FALSE(model.state().reader);
+  CHECK(listed(model, notes).state == client::DownloadState::NotDownloaded);
+}
+
+TEST_CASE("app model: a download needs an enrolled device and says so") {
+  TempHome home;
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  model.apply(app::SearchLibrary{});
+  CHECK(model.state().library->hits.empty());
+  model.apply(app::PinMaterial{"mat_x"});
+  REQUIRE(model.state().library_problem);
+  CHECK(model.state().library_problem->problem.key == "problem.not_enrolled");
 }
 
 // --- The sync schedule

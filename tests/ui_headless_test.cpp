@@ -26,6 +26,7 @@ constexpr int64_t kNow = 1'790'000'000'000;  // a fixed instant in 2026
 constexpr int kFramesPerScreen = 5;
 constexpr int kLargeRecords = 10'000;
 constexpr int kLargeConflicts = 500;
+constexpr int kLargeLibrary = 10'000;
 
 class ImGuiAssertion : public std::runtime_error {
  public:
@@ -157,6 +158,26 @@ app::AppState large_state() {
   }
   state.conflicts = conflicts;
   state.preferences.text_scale = 1.0;
+
+  auto library = std::make_shared<app::LibraryList>();
+  library->languages = {"en", "es", "fr"};
+  library->themes = {"advocacy", "human-rights", "sdgs", "wash"};
+  library->used_bytes = 12'000'000;
+  library->quota_bytes = 500'000'000;
+  for (int i = 0; i < kLargeLibrary; ++i) {
+    client::Material material;
+    material.id = "mat_" + std::to_string(i);
+    material.info.title = "Guide " + std::to_string(i) + ": r\u00e9union de coordination";
+    material.info.summary = "How to prepare a coordination meeting";
+    material.info.lang = library->languages[static_cast<size_t>(i) % 3];
+    material.info.tags = {library->themes[static_cast<size_t>(i) % 4]};
+    material.info.size = 1000u * static_cast<uint64_t>(i + 1);
+    material.state = static_cast<client::DownloadState>(i % 3);
+    material.pinned = i % 3 == 2;
+    library->hits.push_back({material, i % 2 ? "the **meeting** agenda" : "", 0});
+  }
+  state.library = library;
+  state.download = app::DownloadProgress{"mat_0", 400, 1000};
   return state;
 }
 
@@ -165,6 +186,17 @@ app::AppState syncing_state() {
   state.sync.running = true;
   state.sync.pending_at_start = 321;
   state.sync.report = {1, 120, 0, 0, 40'000, 1'000, 0};
+  auto reader = std::make_shared<app::ReaderDocument>();
+  reader->material_id = "mat_1";
+  reader->title = "Water points";
+  reader->blocks = {{client::TextBlock::Kind::Heading, 1, "Water points"},
+                    {client::TextBlock::Kind::Paragraph, 0, "Keep clean records of every point."},
+                    {client::TextBlock::Kind::ListItem, 1, "first"},
+                    {client::TextBlock::Kind::ListItem, 2, "nested"},
+                    {client::TextBlock::Kind::Quote, 0, "a quote"},
+                    {client::TextBlock::Kind::Code, 0, "code\nblock"},
+                    {client::TextBlock::Kind::Heading, 3, "Small heading"}};
+  state.reader = reader;
   return state;
 }
 
@@ -174,6 +206,7 @@ app::AppState failing_state() {
   state.sync.problem = app::Problem{"problem.offline", {{"url", "https://registry.example.org"}}, "cannot reach it"};
   state.enroll_problem = app::Problem{"problem.code_refused", {}, "unknown code"};
   state.resolve_problem = app::ActionProblem{"c0", {"problem.bad_merged_value", {{"position", "3"}}, "bad JSON"}};
+  state.library_problem = app::ActionProblem{"mat_1", {"problem.download_failed", {}, "connection reset"}};
   return state;
 }
 
@@ -246,6 +279,59 @@ TEST_CASE("ui: a long list draws only the rows in view") {
   view.screen = ScreenId::Conflicts;
   for (int frame = 0; frame < kFramesPerScreen; ++frame) imgui.frame(state, view);
   CHECK(count_named("conflict.") < 100);
+}
+
+TEST_CASE("ui: the library lists 10,000 materials drawing only the rows in view") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  const app::AppState state = large_state();
+  ui::ViewState view;
+  view.screen = ScreenId::Library;
+  for (int frame = 0; frame < kFramesPerScreen; ++frame) imgui.frame(state, view);
+  const size_t rows = count_named("pin.") + count_named("open.");
+  CHECK(rows > 3);
+  CHECK(rows < 100);
+}
+
+TEST_CASE("ui: the library searches once typing pauses, filters at once, and pins, opens, unpins, removes") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  const app::AppState state = large_state();
+  ui::ViewState view;
+  view.screen = ScreenId::Library;
+  const app::Commands first = imgui.frame(state, view);
+  const auto* initial = find_command<app::SearchLibrary>(first);
+  REQUIRE(initial);  // the whole catalog, as soon as the screen shows
+  CHECK(initial->filter == app::LibraryFilter{});
+
+  app::Commands typed = imgui.run("click library.search\ntype water\n", state, view);
+  CHECK_FALSE(find_command<app::SearchLibrary>(typed));  // not on every keystroke
+  for (int frame = 0; frame < 60; ++frame)
+    for (app::Command& command : imgui.frame(state, view)) typed.push_back(std::move(command));
+  const auto* search = find_command<app::SearchLibrary>(typed);
+  REQUIRE(search);
+  CHECK(search->filter.query == "water");
+  size_t searches = 0;
+  for (const app::Command& command : typed) searches += std::holds_alternative<app::SearchLibrary>(command);
+  CHECK(searches == 1);
+
+  const app::Commands filtered = imgui.run("click library.language.fr\n", state, view);
+  const auto* by_language = find_command<app::SearchLibrary>(filtered);
+  REQUIRE(by_language);
+  CHECK(by_language->filter.language == "fr");
+  CHECK(by_language->filter.query == "water");
+
+  const app::Commands actions =
+      imgui.run("click pin.mat_3\nclick open.mat_2\nclick unpin.mat_2\nclick evict.mat_2\n", state, view);
+  REQUIRE(find_command<app::PinMaterial>(actions));
+  CHECK(find_command<app::PinMaterial>(actions)->material_id == "mat_3");
+  CHECK(view.library.pins_asked == std::vector<std::string>{"mat_3"});  // "waiting" until the worker starts it
+  REQUIRE(find_command<app::OpenMaterial>(actions));
+  CHECK(find_command<app::OpenMaterial>(actions)->material_id == "mat_2");
+  REQUIRE(find_command<app::UnpinMaterial>(actions));
+  REQUIRE(find_command<app::EvictMaterial>(actions));
+  CHECK(find_command<app::EvictMaterial>(actions)->material_id == "mat_2");
+
+  const app::Commands closing = imgui.run("click close_reader\n", syncing_state(), view);
+  CHECK(find_command<app::CloseReader>(closing));
 }
 
 TEST_CASE("ui: the records screen asks for the chosen collection and record once") {

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "client/app/problem.h"
+#include "client/library.h"
+#include "client/text_extraction.h"
 #include "sync/engine.h"
 #include "sync/replica.h"
 
@@ -102,6 +104,42 @@ struct ActionProblem {
   Problem problem;
 };
 
+// --- Library
+
+struct LibraryFilter {
+  std::string query;     // as typed: every word must match (beginnings count)
+  std::string language;  // "" for all
+  std::string theme;     // a tag; "" for all
+
+  friend bool operator==(const LibraryFilter& a, const LibraryFilter& b) {
+    return a.query == b.query && a.language == b.language && a.theme == b.theme;
+  }
+  friend bool operator!=(const LibraryFilter& a, const LibraryFilter& b) { return !(a == b); }
+};
+
+struct LibraryList {
+  LibraryFilter filter;                  // what these hits answer
+  std::vector<client::SearchHit> hits;   // by title without a query, best first with one
+  std::vector<std::string> languages;    // of the whole catalog, to filter by
+  std::vector<std::string> themes;
+  uint64_t used_bytes = 0;   // the library's files on this device
+  uint64_t quota_bytes = 0;  // 0: only the disk limits them
+};
+
+// The download under way (the worker downloads one file at a time).
+struct DownloadProgress {
+  std::string material_id;
+  uint64_t done_bytes = 0;
+  uint64_t size = 0;
+};
+
+// A Markdown or text material opened in the app's reader.
+struct ReaderDocument {
+  std::string material_id;
+  std::string title;
+  std::vector<client::TextBlock> blocks;
+};
+
 inline constexpr size_t kShownUrgent = 20;
 
 struct AppState {
@@ -122,6 +160,12 @@ struct AppState {
   std::shared_ptr<const RecordList> records;  // the open collection
   std::optional<RecordDetail> record;         // the selected record
   std::shared_ptr<const std::vector<ConflictView>> conflicts = std::make_shared<std::vector<ConflictView>>();
+
+  // Empty until the library screen asks (SearchLibrary).
+  std::shared_ptr<const LibraryList> library = std::make_shared<LibraryList>();
+  std::optional<DownloadProgress> download;
+  std::shared_ptr<const ReaderDocument> reader;  // null: the reader is closed
+  std::optional<ActionProblem> library_problem;  // subject: the material id
 
   Preferences preferences;
   std::optional<Problem> enroll_problem;

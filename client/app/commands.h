@@ -5,6 +5,8 @@
 #include <variant>
 #include <vector>
 
+#include "client/app/app_state.h"
+
 namespace outpost::app {
 
 struct SyncNow {};
@@ -39,7 +41,32 @@ struct SetTextScale {
   double scale = 1.0;
 };
 
-using Command = std::variant<SyncNow, Enroll, ResolveConflict, OpenCollection, SelectRecord, SetLanguage, SetTextScale>;
+// The library: the screen sends the filter once the typing pauses.
+struct SearchLibrary {
+  LibraryFilter filter;
+};
+
+struct PinMaterial {  // download (resuming) and keep
+  std::string material_id;
+};
+
+struct UnpinMaterial {  // no longer kept on purpose; the file stays until evicted
+  std::string material_id;
+};
+
+struct EvictMaterial {  // delete the file from this device
+  std::string material_id;
+};
+
+// Markdown and text open in the reader; other files in the system's viewer.
+struct OpenMaterial {
+  std::string material_id;
+};
+
+struct CloseReader {};
+
+using Command = std::variant<SyncNow, Enroll, ResolveConflict, OpenCollection, SelectRecord, SetLanguage, SetTextScale,
+                             SearchLibrary, PinMaterial, UnpinMaterial, EvictMaterial, OpenMaterial, CloseReader>;
 using Commands = std::vector<Command>;
 
 // The text sizes offered in the settings (1 = the display's natural size).

@@ -59,6 +59,11 @@ struct Choice {
 // where the space ends; returns the index of the one clicked, or -1.
 int choice_row(const std::vector<Choice>& choices, int current);
 
+// A drop-down list with its label above it; each option is logged as NAME.INDEX. Returns the
+// index chosen this frame, or -1. `current` -1 shows `none_text`.
+int combo(std::string_view label, std::string_view name, const std::vector<std::string>& options, int current,
+          std::string_view none_text = "");
+
 // --- Text
 void heading(std::string_view text, ImFont* font);
 void wrapped_text(std::string_view text);
