@@ -20,6 +20,8 @@
 #include "client/app/sync_schedule.h"
 #include "client/app/text.h"
 #include "client/app/worker.h"
+#include "form_records/form_records.h"
+#include "forms/xlsform_reader.h"
 #include "platform/files.h"
 #include "registry/materials.h"
 #include "support/temp_dir.h"
@@ -538,6 +540,121 @@ TEST_CASE("app model: a download needs an enrolled device and says so") {
   model.apply(app::PinMaterial{"mat_x"});
   REQUIRE(model.state().library_problem);
   CHECK(model.state().library_problem->problem.key == "problem.not_enrolled");
+}
+
+// --- Forms
+
+namespace {
+
+// Publishes a form of tests/fixtures/forms into a replica, as a sync from the registry would.
+void publish_form(sync::Replica& replica, const std::string& fixture) {
+  const std::string path = std::string(OUTPOST_FORM_FIXTURES) + "/" + fixture;
+  const forms::Form form = forms::read_xlsform(path);
+  replica.put(form_records::kFormsCollection, form_records::form_version_id(form),
+              form_records::form_version_fields(forms::read_xlsform_workbook(path), form));
+  replica.put(form_records::kFormsCollection, form.settings().form_id, form_records::latest_pointer_fields(form));
+}
+
+const app::QuestionView* shown(const AppModel& model, const std::string& name, const forms::RepeatPath& path = {}) {
+  for (const app::QuestionView& question : model.state().fill->questions)
+    if (question.name == name && question.path == path && !question.entry_header) return &question;
+  return nullptr;
+}
+
+// Goes to the page that shows `name`.
+const app::QuestionView& page_of(AppModel& model, const std::string& name) {
+  REQUIRE(model.state().fill);
+  const std::vector<size_t> pages = model.state().fill->relevant_pages;
+  for (size_t page : pages) {
+    model.apply(app::GoToPage{page});
+    if (const app::QuestionView* question = shown(model, name)) return *question;
+  }
+  FAIL("no page shows " << name);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("app model: a form is filled page by page with live checks and calculations, autosaved, finalized") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    publish_form(core.replica(), "all_types");
+  }
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  CHECK(model.state().forms->forms.empty());  // read once the screen asks
+  model.apply(app::ListForms{});
+  REQUIRE(model.state().forms->forms.size() == 1);
+  CHECK(model.state().forms->forms[0].id == "all_types");
+  CHECK_FALSE(model.state().forms->forms[0].urgent);
+
+  CHECK(model.apply(app::StartSubmission{"all_types", "en"}).local_change);
+  REQUIRE(model.state().fill);
+  REQUIRE(model.state().forms->submissions.size() == 1);  // saved as a draft at once
+  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Draft);
+  CHECK(model.state().fill->relevant_pages.size() > 3);
+
+  CHECK(page_of(model, "a_text").answer == "hello");  // the default
+  CHECK(shown(model, "a_text")->required);
+  model.apply(app::SetAnswer{"a_text", {}, std::string(60, 'x')});
+  CHECK_FALSE(shown(model, "a_text")->error.empty());  // the constraint, beside the field
+  model.apply(app::SetAnswer{"a_text", {}, "hi"});
+  CHECK(shown(model, "a_text")->error.empty());
+  model.apply(app::SetAnswer{"an_integer", {}, "abc"});
+  CHECK_FALSE(shown(model, "an_integer")->error.empty());
+  model.apply(app::SetAnswer{"an_integer", {}, "5"});
+  const app::QuestionView& colour = *shown(model, "one_colour");
+  CHECK(colour.choices.size() >= 2);
+  CHECK_FALSE(colour.as_list);
+
+  CHECK(page_of(model, "computed_text").answer == "hi!");  // recomputed as the answer changed
+  CHECK(shown(model, "computed_text")->read_only);
+
+  page_of(model, "visits");
+  const size_t visits_before = shown(model, "visits")->entries;
+  model.apply(app::AddRepeatEntry{"visits", {}});
+  model.apply(app::AddRepeatEntry{"visits", {}});
+  CHECK(shown(model, "visits")->entries == visits_before + 2);
+  model.apply(app::RemoveRepeatEntry{"visits", {}, visits_before + 1});
+  CHECK(shown(model, "visits")->entries == visits_before + 1);
+  const app::QuestionView* visit_date = shown(model, "visit_date", {visits_before});
+  REQUIRE(visit_date);
+  CHECK(visit_date->required);
+
+  model.apply(app::FinalizeSubmission{});  // the visit's date is missing
+  REQUIRE(model.state().fill);
+  CHECK_FALSE(model.state().fill->errors.empty());
+  for (size_t entry = 0; entry <= visits_before; ++entry)
+    model.apply(app::SetAnswer{"visit_date", {entry}, "2026-01-0" + std::to_string(entry + 1)});
+  CHECK(model.apply(app::FinalizeSubmission{}).local_change);
+  CHECK_FALSE(model.state().fill);
+  REQUIRE(model.state().forms->submissions.size() == 1);
+  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Finalized);  // waiting to be sent
+  CHECK(model.state().status.pending_records >= 1);
+}
+
+TEST_CASE("app model: a submission closed as a draft stays a draft; an unknown form says so") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    publish_form(core.replica(), "household_members");
+  }
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  model.apply(app::ListForms{});
+  model.apply(app::StartSubmission{"nope", "en"});
+  REQUIRE(model.state().forms_problem);
+  CHECK(model.state().forms_problem->problem.key == "problem.form_unavailable");
+  CHECK_FALSE(model.state().fill);
+
+  model.apply(app::StartSubmission{model.state().forms->forms.at(0).id, "fr"});
+  REQUIRE(model.state().fill);
+  CHECK_FALSE(model.state().fill->labels_unreadable);
+  model.apply(app::CloseSubmission{});
+  CHECK_FALSE(model.state().fill);
+  REQUIRE(model.state().forms->submissions.size() == 1);
+  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Draft);
 }
 
 // --- The sync schedule

@@ -178,7 +178,64 @@ app::AppState large_state() {
   }
   state.library = library;
   state.download = app::DownloadProgress{"mat_0", 400, 1000};
+
+  auto overview = std::make_shared<app::FormsOverview>();
+  overview->forms = {{"flood_alert", "Flood alert", "3", true}, {"household_survey", "Household survey", "1", false}};
+  for (int i = 0; i < kLargeRecords; ++i)
+    overview->submissions.push_back({"sub-" + std::to_string(i), "household_survey", "Household survey",
+                                     static_cast<app::SubmissionState>(i % 3), kNow - i * 60'000});
+  state.forms = overview;
   return state;
+}
+
+// A page with every kind of widget the forms screen draws.
+std::shared_ptr<const app::FillView> fill_view() {
+  using forms::QuestionType;
+  auto fill = std::make_shared<app::FillView>();
+  fill->submission_id = "sub-new";
+  fill->form_id = "flood_alert";
+  fill->title = "Flood alert";
+  fill->urgent = true;
+  fill->page = 1;
+  fill->relevant_pages = {0, 1, 2};
+  auto question = [](std::string name, QuestionType type, std::string answer = "") {
+    app::QuestionView view;
+    view.label = name + " label";
+    view.name = std::move(name);
+    view.type = type;
+    view.answer = std::move(answer);
+    return view;
+  };
+  std::vector<app::ChoiceView> colours{{"red", "Red"}, {"blue", "Blue"}, {"green", "Green"}};
+  app::QuestionView group = question("basics", QuestionType::Group);
+  app::QuestionView text = question("a_text", QuestionType::Text, "hello");
+  text.required = true;
+  text.depth = 1;
+  text.error = "At most 50 letters.";
+  app::QuestionView one = question("one_colour", QuestionType::SelectOne, "red");
+  one.choices = colours;
+  app::QuestionView minimal = question("district", QuestionType::SelectOne);
+  minimal.choices = colours;
+  minimal.as_list = true;
+  app::QuestionView many = question("colours", QuestionType::SelectMultiple, "red blue");
+  many.choices = colours;
+  app::QuestionView computed = question("computed", QuestionType::Text, "hello!");
+  computed.read_only = true;
+  app::QuestionView repeat = question("visits", QuestionType::Repeat);
+  repeat.entries = 1;
+  app::QuestionView entry = question("visits", QuestionType::Repeat);
+  entry.path = {0};
+  entry.entry_header = true;
+  app::QuestionView visit = question("visit_date", QuestionType::Date);
+  visit.path = {0};
+  visit.depth = 2;
+  fill->questions = {group, text, question("an_integer", QuestionType::Integer), question("a_decimal", QuestionType::Decimal),
+                     question("a_date", QuestionType::Date), question("a_time", QuestionType::Time), one, minimal, many,
+                     question("a_geopoint", QuestionType::Geopoint), question("a_note", QuestionType::Note),
+                     question("agree", QuestionType::Acknowledge, "OK"), question("photo", QuestionType::Image),
+                     computed, repeat, entry, visit};
+  fill->errors = {"visit_date (visits 1): An answer is required."};
+  return fill;
 }
 
 app::AppState syncing_state() {
@@ -197,6 +254,7 @@ app::AppState syncing_state() {
                     {client::TextBlock::Kind::Code, 0, "code\nblock"},
                     {client::TextBlock::Kind::Heading, 3, "Small heading"}};
   state.reader = reader;
+  state.fill = fill_view();
   return state;
 }
 
@@ -332,6 +390,55 @@ TEST_CASE("ui: the library searches once typing pauses, filters at once, and pin
 
   const app::Commands closing = imgui.run("click close_reader\n", syncing_state(), view);
   CHECK(find_command<app::CloseReader>(closing));
+}
+
+TEST_CASE("ui: the forms screen lists forms and 10,000 submissions drawing only the rows in view, and starts one") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  const app::AppState state = large_state();
+  ui::ViewState view;
+  view.screen = ScreenId::Forms;
+  const app::Commands first = imgui.frame(state, view);
+  CHECK(find_command<app::ListForms>(first));
+  CHECK(imgui.frame(state, view).empty());  // asked once
+  const app::Commands started = imgui.run("click start.flood_alert\n", state, view);
+  const auto* start = find_command<app::StartSubmission>(started);
+  REQUIRE(start);
+  CHECK(start->form_id == "flood_alert");
+  CHECK(start->ui_language == "en");
+}
+
+TEST_CASE("ui: a form's page emits answers as they are typed or chosen, repeats, pages and finalize") {
+  HeadlessImGui imgui(ImVec2(1280, 2000), {});  // tall: the whole page in view, scripts do not scroll
+  app::AppState state = large_state();
+  state.fill = fill_view();
+  ui::ViewState view;
+  view.screen = ScreenId::Forms;
+  const app::Commands commands = imgui.run(
+      "click answer.an_integer\ntype 42\nclick answer.one_colour.blue\nclick answer.colours.green\n"
+      "click answer.district\nclick answer.district.2\nclick add.visits\nclick remove.visits.0\n"
+      "click page_next\nclick page_back\nclick save_close\n",
+      state, view);
+  std::vector<std::pair<std::string, std::string>> answers;
+  for (const app::Command& command : commands)
+    if (const auto* answer = std::get_if<app::SetAnswer>(&command)) answers.emplace_back(answer->name, answer->text);
+  CHECK(std::find(answers.begin(), answers.end(), std::make_pair(std::string("an_integer"), std::string("42"))) != answers.end());
+  CHECK(std::find(answers.begin(), answers.end(), std::make_pair(std::string("one_colour"), std::string("blue"))) != answers.end());
+  CHECK(std::find(answers.begin(), answers.end(), std::make_pair(std::string("colours"), std::string("red blue green"))) != answers.end());
+  CHECK(std::find(answers.begin(), answers.end(), std::make_pair(std::string("district"), std::string("green"))) != answers.end());
+  REQUIRE(find_command<app::AddRepeatEntry>(commands));
+  CHECK(find_command<app::AddRepeatEntry>(commands)->name == "visits");
+  REQUIRE(find_command<app::RemoveRepeatEntry>(commands));
+  CHECK(find_command<app::RemoveRepeatEntry>(commands)->index == 0);
+  std::vector<size_t> pages;
+  for (const app::Command& command : commands)
+    if (const auto* page = std::get_if<app::GoToPage>(&command)) pages.push_back(page->page);
+  CHECK(pages == std::vector<size_t>{2, 0});
+  CHECK(find_command<app::CloseSubmission>(commands));
+
+  app::FillView last_page = *state.fill;
+  last_page.page = 2;
+  state.fill = std::make_shared<app::FillView>(last_page);
+  CHECK(find_command<app::FinalizeSubmission>(imgui.run("click finalize\n", state, view)));
 }
 
 TEST_CASE("ui: the records screen asks for the chosen collection and record once") {

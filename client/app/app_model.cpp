@@ -258,6 +258,7 @@ void AppModel::refresh_all() {
   refresh_open_record_views();
   refresh_preferences();
   refresh_library();
+  if (forms_listed_) refresh_forms();
 }
 
 void AppModel::refresh_enrollment() {

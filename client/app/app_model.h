@@ -12,6 +12,7 @@
 #include "client/cli.h"
 #include "client/home.h"
 #include "client/library.h"
+#include "client/submissions.h"
 #include "platform/clock.h"
 
 namespace outpost::app {
@@ -70,6 +71,14 @@ class AppModel {
   Effect handle(const EvictMaterial& command);
   Effect handle(const OpenMaterial& command);
   Effect handle(const CloseReader& command);
+  Effect handle(const ListForms& command);
+  Effect handle(const StartSubmission& command);
+  Effect handle(const SetAnswer& command);
+  Effect handle(const AddRepeatEntry& command);
+  Effect handle(const RemoveRepeatEntry& command);
+  Effect handle(const GoToPage& command);
+  Effect handle(const FinalizeSubmission& command);
+  Effect handle(const CloseSubmission& command);
 
   // Reloads the named parts of the state from the home.
   void refresh_all();
@@ -82,12 +91,21 @@ class AppModel {
   // Opened when the library screen first asks; reads what a sync brought into its index.
   client::Library& library();
   void refresh_library();
+  void refresh_forms();
+  void refresh_fill();
   Effect library_failure(const std::string& material_id, const std::string& key, const std::exception& error);
 
   Options options_;
   client::Home home_;
   AppState state_;
   std::unique_ptr<client::Library> library_;
+  bool forms_listed_ = false;  // the forms screen has asked: keep its lists current
+  // The submission being filled; the draft refers to the form, so it is declared (and goes) first.
+  std::unique_ptr<client::PublishedForm> fill_form_;
+  std::unique_ptr<client::SubmissionDraft> draft_;
+  std::string fill_language_;  // the form's language key for labels; "" when none can be shown
+  size_t fill_page_ = 0;
+  std::vector<std::string> fill_errors_;
 };
 
 // Starts the system's viewer (xdg-open) on `path` without waiting for it; throws when it cannot.

@@ -65,8 +65,42 @@ struct OpenMaterial {
 
 struct CloseReader {};
 
+// Forms: filled one page at a time on the worker.
+struct ListForms {};
+
+struct StartSubmission {
+  std::string form_id;
+  std::string ui_language;  // the form's labels follow it when the form has it
+};
+
+struct SetAnswer {
+  std::string name;
+  forms::RepeatPath path;
+  std::string text;
+};
+
+struct AddRepeatEntry {
+  std::string name;
+  forms::RepeatPath path;  // of the enclosing repeats' entries
+};
+
+struct RemoveRepeatEntry {
+  std::string name;
+  forms::RepeatPath path;
+  size_t index = 0;
+};
+
+struct GoToPage {  // saves the draft
+  size_t page = 0;
+};
+
+struct FinalizeSubmission {};
+struct CloseSubmission {};  // saves the draft and closes it
+
 using Command = std::variant<SyncNow, Enroll, ResolveConflict, OpenCollection, SelectRecord, SetLanguage, SetTextScale,
-                             SearchLibrary, PinMaterial, UnpinMaterial, EvictMaterial, OpenMaterial, CloseReader>;
+                             SearchLibrary, PinMaterial, UnpinMaterial, EvictMaterial, OpenMaterial, CloseReader,
+                             ListForms, StartSubmission, SetAnswer, AddRepeatEntry, RemoveRepeatEntry, GoToPage,
+                             FinalizeSubmission, CloseSubmission>;
 using Commands = std::vector<Command>;
 
 // The text sizes offered in the settings (1 = the display's natural size).

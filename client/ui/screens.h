@@ -9,6 +9,7 @@
 #include <imgui.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,7 +19,7 @@
 
 namespace outpost::ui {
 
-enum class ScreenId { Dashboard, Library, Records, Conflicts, Sync, Settings };
+enum class ScreenId { Dashboard, Forms, Library, Records, Conflicts, Sync, Settings };
 
 struct RecordsView {
   std::string collection;  // chosen; the model's open list follows it
@@ -49,6 +50,12 @@ struct LibraryView {
   std::vector<std::string> pins_asked;  // pins sent and not yet started by the worker
 };
 
+struct FormsView {
+  bool requested = false;  // the lists were asked of the model
+  std::map<std::string, std::string> edits;  // text being typed, by field, on the page `edits_for`
+  std::string edits_for;
+};
+
 struct LanguageChoice {
   std::string code;
   std::string name;  // in its own language
@@ -61,6 +68,7 @@ struct ViewState {
   ConflictsView conflicts;
   SettingsView settings;
   LibraryView library;
+  FormsView forms;
   std::vector<LanguageChoice> languages;  // those with a catalog
   std::string renderer;  // for the settings' "about" lines
   std::string font_file;
@@ -100,6 +108,9 @@ void draw_app(Frame& frame);
 
 void draw_dashboard(Frame& frame);
 void draw_library(Frame& frame);
+void draw_forms(Frame& frame);
+// Drafts not finalized yet: the forms screen's badge.
+int64_t open_drafts(const app::AppState& state);
 void draw_records(Frame& frame);
 void draw_conflicts(Frame& frame);
 void draw_sync(Frame& frame);
