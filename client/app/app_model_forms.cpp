@@ -117,6 +117,7 @@ Effect AppModel::handle(const StartSubmission& command) {
 
 Effect AppModel::handle(const SetAnswer& command) {
   if (!draft_) return {};
+  state_.forms_problem.reset();
   try {
     draft_->session().set_answer(command.name, command.path, command.text);
   } catch (const std::exception& error) {
@@ -128,6 +129,7 @@ Effect AppModel::handle(const SetAnswer& command) {
 
 Effect AppModel::handle(const AddRepeatEntry& command) {
   if (!draft_) return {};
+  state_.forms_problem.reset();
   try {
     draft_->session().add_repeat(command.name, command.path);
   } catch (const std::exception& error) {
@@ -139,6 +141,7 @@ Effect AppModel::handle(const AddRepeatEntry& command) {
 
 Effect AppModel::handle(const RemoveRepeatEntry& command) {
   if (!draft_) return {};
+  state_.forms_problem.reset();
   try {
     draft_->session().remove_repeat(command.name, command.path, command.index);
   } catch (const std::exception& error) {
