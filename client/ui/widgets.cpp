@@ -37,8 +37,9 @@ ItemLog& item_log() {
 }
 
 void log_last_item(std::string_view name, std::string_view text, bool enabled) {
+  const ImRect visible = ImGui::GetCurrentWindowRead()->ClipRect;
   item_log().add({std::string(name), std::string(text), ImGui::GetItemID(), ImGui::GetItemRectMin(),
-                  ImGui::GetItemRectMax(), enabled});
+                  ImGui::GetItemRectMax(), enabled, visible.Min, visible.Max});
 }
 
 namespace {

@@ -20,6 +20,9 @@ struct LoggedItem {
   ImVec2 min;
   ImVec2 max;
   bool enabled = true;
+  // The visible part of the window (or child) it is in: outside it, the control is scrolled away.
+  ImVec2 visible_min;
+  ImVec2 visible_max;
 };
 
 class ItemLog {
