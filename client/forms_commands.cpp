@@ -1,8 +1,5 @@
 #include "client/forms_commands.h"
 
-#include <chrono>
-#include <ctime>
-
 #include "client/submissions.h"
 #include "platform/cli_args.h"
 #include "platform/files.h"
@@ -14,20 +11,6 @@ using cli::take_flag;
 using cli::take_option;
 using cli::UsageError;
 using sync::Json;
-
-namespace {
-
-// The device's clock with its time zone's offset at this instant, for start, end and today().
-forms::LocalTime local_now() {
-  const auto now = std::chrono::system_clock::now();
-  const int64_t epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  std::tm local{};
-  localtime_r(&seconds, &local);
-  return forms::LocalTime{epoch_ms, static_cast<int>(local.tm_gmtoff / 60)};
-}
-
-}  // namespace
 
 int forms_command(Home& home, std::vector<std::string> args, std::ostream& out) {
   expect_args(args, 0, "outpost forms");

@@ -1,11 +1,24 @@
 #include "client/submissions.h"
 
+#include <chrono>
+#include <ctime>
+
 #include "client/home.h"
 #include "platform/crypto.h"
 
 namespace outpost::client {
 
 namespace records = form_records;
+
+// The device's clock with its time zone's offset at this instant, for start, end and today().
+forms::LocalTime local_now() {
+  const auto now = std::chrono::system_clock::now();
+  const int64_t epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  std::tm local{};
+  localtime_r(&seconds, &local);
+  return forms::LocalTime{epoch_ms, static_cast<int>(local.tm_gmtoff / 60)};
+}
 
 std::vector<FormSummary> published_forms(sync::Replica& replica) {
   std::vector<FormSummary> forms;

@@ -24,6 +24,9 @@ struct FormSummary {
   std::vector<std::string> languages;
 };
 
+// The device's clock with its time zone's offset at this instant, for start, end and today().
+forms::LocalTime local_now();
+
 // The latest version of each form published to this device, by form id.
 std::vector<FormSummary> published_forms(sync::Replica& replica);
 

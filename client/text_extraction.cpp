@@ -4,6 +4,7 @@
 #include <poppler-document.h>
 #include <poppler-page.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <iterator>
@@ -135,6 +136,116 @@ std::string markdown_to_text(std::string_view markdown) {
   MarkdownText result;
   md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &result);
   return result.text;
+}
+
+// --- Blocks for the reader
+
+namespace {
+
+struct MarkdownBlocks {
+  std::vector<TextBlock> blocks;
+  int list_depth = 0;
+  int quote_depth = 0;
+  bool open = false;  // the last block still takes text
+  size_t total = 0;
+
+  void start(TextBlock::Kind kind, int level) {
+    // A loose list item wraps its text in a paragraph: the item's block takes it.
+    if (open && !blocks.empty() && blocks.back().kind == TextBlock::Kind::ListItem && blocks.back().text.empty())
+      return;
+    if (quote_depth > 0 && kind == TextBlock::Kind::Paragraph) kind = TextBlock::Kind::Quote;
+    blocks.push_back({kind, level, {}});
+    open = true;
+  }
+};
+
+int on_reader_block_enter(MD_BLOCKTYPE type, void* detail, void* user) {
+  auto& reader = *static_cast<MarkdownBlocks*>(user);
+  switch (type) {
+    case MD_BLOCK_H: reader.start(TextBlock::Kind::Heading, static_cast<int>(static_cast<MD_BLOCK_H_DETAIL*>(detail)->level)); break;
+    case MD_BLOCK_UL:
+    case MD_BLOCK_OL: ++reader.list_depth; break;
+    case MD_BLOCK_LI: reader.start(TextBlock::Kind::ListItem, reader.list_depth); break;
+    case MD_BLOCK_QUOTE: ++reader.quote_depth; break;
+    case MD_BLOCK_CODE: reader.start(TextBlock::Kind::Code, 0); break;
+    case MD_BLOCK_P:
+    case MD_BLOCK_TR: reader.start(TextBlock::Kind::Paragraph, 0); break;
+    case MD_BLOCK_TD:
+    case MD_BLOCK_TH:
+      if (!reader.blocks.empty() && !reader.blocks.back().text.empty()) reader.blocks.back().text += " | ";
+      break;
+    default: break;
+  }
+  return 0;
+}
+
+int on_reader_block_leave(MD_BLOCKTYPE type, void*, void* user) {
+  auto& reader = *static_cast<MarkdownBlocks*>(user);
+  switch (type) {
+    case MD_BLOCK_UL:
+    case MD_BLOCK_OL: --reader.list_depth; break;
+    case MD_BLOCK_QUOTE: --reader.quote_depth; break;
+    case MD_BLOCK_H:
+    case MD_BLOCK_LI:
+    case MD_BLOCK_CODE:
+    case MD_BLOCK_P:
+    case MD_BLOCK_TR: reader.open = false; break;
+    default: break;
+  }
+  return 0;
+}
+
+int on_reader_text(MD_TEXTTYPE type, const MD_CHAR* data, MD_SIZE size, void* user) {
+  auto& reader = *static_cast<MarkdownBlocks*>(user);
+  if (reader.blocks.empty() || !reader.open) reader.start(TextBlock::Kind::Paragraph, 0);
+  std::string& text = reader.blocks.back().text;
+  const size_t before = text.size();
+  switch (type) {
+    case MD_TEXT_BR: text += '\n'; break;
+    case MD_TEXT_SOFTBR: text += reader.blocks.back().kind == TextBlock::Kind::Code ? '\n' : ' '; break;
+    case MD_TEXT_ENTITY: append_entity(text, std::string_view(data, size)); break;
+    case MD_TEXT_NULLCHAR: break;
+    case MD_TEXT_HTML: text += html_to_text(std::string_view(data, size)); break;
+    default: text.append(data, size);
+  }
+  reader.total += text.size() - before;
+  return reader.total > kMaxExtractedText ? 1 : 0;
+}
+
+}  // namespace
+
+std::vector<TextBlock> markdown_blocks(std::string_view markdown) {
+  if (auto front = sync::parse_front_matter(markdown)) markdown.remove_prefix(front->body_offset);
+  MD_PARSER parser{};
+  parser.flags = MD_DIALECT_GITHUB;
+  parser.enter_block = on_reader_block_enter;
+  parser.leave_block = on_reader_block_leave;
+  parser.enter_span = ignore_span;
+  parser.leave_span = ignore_span;
+  parser.text = on_reader_text;
+  MarkdownBlocks reader;
+  md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &reader);
+  return std::move(reader.blocks);
+}
+
+std::vector<TextBlock> text_blocks(std::string_view text) {
+  std::vector<TextBlock> blocks;
+  bool in_paragraph = false;
+  while (!text.empty()) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) {
+      in_paragraph = false;
+      continue;
+    }
+    if (!in_paragraph) blocks.push_back({TextBlock::Kind::Paragraph, 0, {}});
+    else blocks.back().text += ' ';
+    blocks.back().text.append(line);
+    in_paragraph = true;
+  }
+  return blocks;
 }
 
 std::string html_to_text(std::string_view html) {

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace outpost::client {
 
@@ -18,5 +19,17 @@ std::string extract_text(const std::string& path, const std::string& media_type)
 // The same for content already in memory (PDFs excepted).
 std::string markdown_to_text(std::string_view markdown);
 std::string html_to_text(std::string_view html);
+
+// A Markdown document as the app's reader shows it: headings, paragraphs, list items, code and
+// quotes, their text without markup (links keep their words, emphasis is dropped).
+struct TextBlock {
+  enum class Kind { Heading, Paragraph, ListItem, Code, Quote };
+  Kind kind = Kind::Paragraph;
+  int level = 0;  // heading level 1-6; nesting depth of a list item (1: top level)
+  std::string text;
+};
+std::vector<TextBlock> markdown_blocks(std::string_view markdown);
+// Plain text as paragraphs: runs of lines separated by blank lines.
+std::vector<TextBlock> text_blocks(std::string_view text);
 
 }  // namespace outpost::client

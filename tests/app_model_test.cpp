@@ -9,7 +9,9 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 #include "client/app/app_model.h"
@@ -18,6 +20,10 @@
 #include "client/app/sync_schedule.h"
 #include "client/app/text.h"
 #include "client/app/worker.h"
+#include "form_records/form_records.h"
+#include "forms/xlsform_reader.h"
+#include "platform/files.h"
+#include "registry/materials.h"
 #include "support/temp_dir.h"
 #include "support/world.h"
 #include "sync/curl_transport.h"
@@ -382,6 +388,273 @@ TEST_CASE("app model: storage is counted per kind of data") {
   CHECK(storage.collections[1].bytes > 500);
   REQUIRE(model.state().collections.size() == 2);
   CHECK(model.state().collections[0].name == "incidents");
+}
+
+// --- The library
+
+namespace {
+
+// A registry serving three materials (Markdown, text, a photo) to a home enrolled and synced.
+struct LibraryWorld {
+  TempHome home;
+  test::TempDir files{"outpost-app-library"};
+  test::InProcessRegistry registry{SystemClock::instance(), ":memory:", files.file("blobs")};
+  registry::Materials materials{registry.registry, *registry.blobs, SystemClock::instance()};
+  std::string org = registry.registry.add_org("Trainers").id;
+  std::map<std::string, std::string> ids;  // file name -> material id
+  std::vector<std::string> opened;         // paths given to the system's viewer
+  int progress_calls = 0;
+
+  LibraryWorld() {
+    add("guide.md", "---\ntitle: Ignored\n---\n# Water points\n\nKeep **clean** records.\n\n- first\n- second\n",
+        "Water guide", "en", {"wash"});
+    add("notes.txt", "Line one\nline two\n\nSecond paragraph\n", "Field notes", "fr", {"training"});
+    add("photo.jpg", std::string(300'000, 'x'), "Workshop photo", "en", {"training"});
+    client::Home core(home.path());
+    test::InProcessTransport transport(registry);
+    core.enroll(kRegistryUrl, registry.registry.invite(registry::Registry::cli_admin(), org, registry::Role::Field),
+                "tablet", transport);
+    core.sync(transport);
+  }
+
+  void add(const std::string& name, const std::string& content, const std::string& title, const std::string& lang,
+           std::vector<std::string> tags) {
+    files::write_file_atomic(files.file(name), content);
+    registry::MaterialSource source;
+    source.file = files.file(name);
+    source.title = title;
+    source.lang = lang;
+    source.tags = std::move(tags);
+    ids[name] = materials.add(source).id;
+  }
+
+  AppModel::Options options() {
+    AppModel::Options options;
+    options.transports = [this](const std::string&) { return std::make_unique<test::InProcessTransport>(registry); };
+    options.sync.max_attempts = 1;
+    options.sync.sleep = [](std::chrono::milliseconds) {};
+    options.open_externally = [this](const std::string& path) { opened.push_back(path); };
+    options.on_download_progress = [this] { ++progress_calls; };
+    return options;
+  }
+};
+
+const client::Material& listed(const AppModel& model, const std::string& id) {
+  for (const client::SearchHit& hit : model.state().library->hits)
+    if (hit.material.id == id) return hit.material;
+  FAIL("material " << id << " is not listed");
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("app model: the library is searched and filtered by language and theme") {
+  LibraryWorld world;
+  AppModel model(world.home.path(), world.options());
+  CHECK(model.state().library->hits.empty());  // nothing read before the screen asks
+  model.apply(app::SearchLibrary{});
+  const auto list = [&]() -> const app::LibraryList& { return *model.state().library; };
+  CHECK(list().hits.size() == 3);
+  CHECK(list().languages == std::vector<std::string>{"en", "fr"});
+  CHECK(list().themes == std::vector<std::string>{"training", "wash"});
+
+  model.apply(app::SearchLibrary{{"", "fr", ""}});
+  REQUIRE(list().hits.size() == 1);
+  CHECK(list().hits[0].material.id == world.ids["notes.txt"]);
+  model.apply(app::SearchLibrary{{"", "", "training"}});
+  CHECK(list().hits.size() == 2);
+  model.apply(app::SearchLibrary{{"", "en", "training"}});
+  CHECK(list().hits.size() == 1);
+
+  model.apply(app::SearchLibrary{{"wat", "", ""}});  // a word's beginning is enough
+  REQUIRE(list().hits.size() == 1);
+  CHECK(list().hits[0].material.id == world.ids["guide.md"]);
+  CHECK(list().filter.query == "wat");
+  model.apply(app::SearchLibrary{{"water", "fr", ""}});
+  CHECK(list().hits.empty());
+  CHECK_FALSE(model.state().library_problem);
+}
+
+TEST_CASE("app model: materials are pinned with progress, read in the app or the system viewer, unpinned, evicted") {
+  LibraryWorld world;
+  AppModel model(world.home.path(), world.options());
+  model.apply(app::SearchLibrary{});
+  const std::string guide = world.ids["guide.md"];
+  const std::string notes = world.ids["notes.txt"];
+  const std::string photo = world.ids["photo.jpg"];
+
+  model.apply(app::OpenMaterial{guide});  // not downloaded yet
+  REQUIRE(model.state().library_problem);
+  CHECK(model.state().library_problem->subject == guide);
+  CHECK(model.state().library_problem->problem.key == "problem.open_failed");
+
+  model.apply(app::PinMaterial{guide});
+  CHECK_FALSE(model.state().library_problem);
+  CHECK(world.progress_calls >= 2);  // as it starts, and per verified chunk
+  CHECK_FALSE(model.state().download);
+  CHECK(listed(model, guide).pinned);
+  CHECK(listed(model, guide).state == client::DownloadState::Downloaded);
+  CHECK(model.state().library->used_bytes > 0);
+
+  model.apply(app::OpenMaterial{guide});
+  REQUIRE(model.state().reader);
+  const auto& blocks = model.state().reader->blocks;
+  CHECK(model.state().reader->title == "Water guide");
+  REQUIRE(blocks.size() == 4);
+  CHECK(blocks[0].kind == client::TextBlock::Kind::Heading);
+  CHECK(blocks[0].level == 1);
+  CHECK(blocks[0].text == "Water points");
+  CHECK(blocks[1].kind == client::TextBlock::Kind::Paragraph);
+  CHECK(blocks[1].text == "Keep clean records.");
+  CHECK(blocks[2].kind == client::TextBlock::Kind::ListItem);
+  CHECK(blocks[3].text == "second");
+  model.apply(app::CloseReader{});
+  CHECK_FALSE(model.state().reader);
+
+  model.apply(app::PinMaterial{notes});
+  model.apply(app::OpenMaterial{notes});
+  REQUIRE(model.state().reader);
+  REQUIRE(model.state().reader->blocks.size() == 2);
+  CHECK(model.state().reader->blocks[0].text == "Line one line two");
+  CHECK(world.opened.empty());
+
+  model.apply(app::PinMaterial{photo});
+  model.apply(app::OpenMaterial{photo});
+  REQUIRE(world.opened.size() == 1);
+  CHECK(std::filesystem::file_size(world.opened[0]) == 300'000);
+
+  model.apply(app::UnpinMaterial{photo});
+  CHECK_FALSE(listed(model, photo).pinned);
+  CHECK(listed(model, photo).state == client::DownloadState::Downloaded);
+  model.apply(app::EvictMaterial{notes});  // the reader showing it closes with it
+  CHECK_FALSE(model.state().reader);
+  CHECK(listed(model, notes).state == client::DownloadState::NotDownloaded);
+}
+
+TEST_CASE("app model: a download needs an enrolled device and says so") {
+  TempHome home;
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  model.apply(app::SearchLibrary{});
+  CHECK(model.state().library->hits.empty());
+  model.apply(app::PinMaterial{"mat_x"});
+  REQUIRE(model.state().library_problem);
+  CHECK(model.state().library_problem->problem.key == "problem.not_enrolled");
+}
+
+// --- Forms
+
+namespace {
+
+// Publishes a form of tests/fixtures/forms into a replica, as a sync from the registry would.
+void publish_form(sync::Replica& replica, const std::string& fixture) {
+  const std::string path = std::string(OUTPOST_FORM_FIXTURES) + "/" + fixture;
+  const forms::Form form = forms::read_xlsform(path);
+  replica.put(form_records::kFormsCollection, form_records::form_version_id(form),
+              form_records::form_version_fields(forms::read_xlsform_workbook(path), form));
+  replica.put(form_records::kFormsCollection, form.settings().form_id, form_records::latest_pointer_fields(form));
+}
+
+const app::QuestionView* shown(const AppModel& model, const std::string& name, const forms::RepeatPath& path = {}) {
+  for (const app::QuestionView& question : model.state().fill->questions)
+    if (question.name == name && question.path == path && !question.entry_header) return &question;
+  return nullptr;
+}
+
+// Goes to the page that shows `name`.
+const app::QuestionView& page_of(AppModel& model, const std::string& name) {
+  REQUIRE(model.state().fill);
+  const std::vector<size_t> pages = model.state().fill->relevant_pages;
+  for (size_t page : pages) {
+    model.apply(app::GoToPage{page});
+    if (const app::QuestionView* question = shown(model, name)) return *question;
+  }
+  FAIL("no page shows " << name);
+  throw std::logic_error("unreachable");
+}
+
+}  // namespace
+
+TEST_CASE("app model: a form is filled page by page with live checks and calculations, autosaved, finalized") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    publish_form(core.replica(), "all_types");
+  }
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  CHECK(model.state().forms->forms.empty());  // read once the screen asks
+  model.apply(app::ListForms{});
+  REQUIRE(model.state().forms->forms.size() == 1);
+  CHECK(model.state().forms->forms[0].id == "all_types");
+  CHECK_FALSE(model.state().forms->forms[0].urgent);
+
+  CHECK(model.apply(app::StartSubmission{"all_types", "en"}).local_change);
+  REQUIRE(model.state().fill);
+  REQUIRE(model.state().forms->submissions.size() == 1);  // saved as a draft at once
+  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Draft);
+  CHECK(model.state().fill->relevant_pages.size() > 3);
+
+  CHECK(page_of(model, "a_text").answer == "hello");  // the default
+  CHECK(shown(model, "a_text")->required);
+  model.apply(app::SetAnswer{"a_text", {}, std::string(60, 'x')});
+  CHECK_FALSE(shown(model, "a_text")->error.empty());  // the constraint, beside the field
+  model.apply(app::SetAnswer{"a_text", {}, "hi"});
+  CHECK(shown(model, "a_text")->error.empty());
+  model.apply(app::SetAnswer{"an_integer", {}, "abc"});
+  CHECK_FALSE(shown(model, "an_integer")->error.empty());
+  model.apply(app::SetAnswer{"an_integer", {}, "5"});
+  const app::QuestionView& colour = *shown(model, "one_colour");
+  CHECK(colour.choices.size() >= 2);
+  CHECK_FALSE(colour.as_list);
+
+  CHECK(page_of(model, "computed_text").answer == "hi!");  // recomputed as the answer changed
+  CHECK(shown(model, "computed_text")->read_only);
+
+  page_of(model, "visits");
+  const size_t visits_before = shown(model, "visits")->entries;
+  model.apply(app::AddRepeatEntry{"visits", {}});
+  model.apply(app::AddRepeatEntry{"visits", {}});
+  CHECK(shown(model, "visits")->entries == visits_before + 2);
+  model.apply(app::RemoveRepeatEntry{"visits", {}, visits_before + 1});
+  CHECK(shown(model, "visits")->entries == visits_before + 1);
+  const app::QuestionView* visit_date = shown(model, "visit_date", {visits_before});
+  REQUIRE(visit_date);
+  CHECK(visit_date->required);
+
+  model.apply(app::FinalizeSubmission{});  // the visit's date is missing
+  REQUIRE(model.state().fill);
+  CHECK_FALSE(model.state().fill->errors.empty());
+  for (size_t entry = 0; entry <= visits_before; ++entry)
+    model.apply(app::SetAnswer{"visit_date", {entry}, "2026-01-0" + std::to_string(entry + 1)});
+  CHECK(model.apply(app::FinalizeSubmission{}).local_change);
+  CHECK_FALSE(model.state().fill);
+  REQUIRE(model.state().forms->submissions.size() == 1);
+  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Finalized);  // waiting to be sent
+  CHECK(model.state().status.pending_records >= 1);
+}
+
+TEST_CASE("app model: a submission closed as a draft stays a draft; an unknown form says so") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    publish_form(core.replica(), "household_members");
+  }
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  model.apply(app::ListForms{});
+  model.apply(app::StartSubmission{"nope", "en"});
+  REQUIRE(model.state().forms_problem);
+  CHECK(model.state().forms_problem->problem.key == "problem.form_unavailable");
+  CHECK_FALSE(model.state().fill);
+
+  model.apply(app::StartSubmission{model.state().forms->forms.at(0).id, "fr"});
+  REQUIRE(model.state().fill);
+  CHECK_FALSE(model.state().fill->labels_unreadable);
+  model.apply(app::CloseSubmission{});
+  CHECK_FALSE(model.state().fill);
+  REQUIRE(model.state().forms->submissions.size() == 1);
+  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Draft);
 }
 
 // --- The sync schedule

@@ -1778,6 +1778,54 @@ TEST_CASE("integration: an urgent submission finalized after 200 ordinary ones g
   CHECK(urgent_status.front() == 200);
 }
 
+TEST_CASE("integration: the window fills and finalizes a form, syncs, and the registry holds the submission") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("Relief South");
+  bed.admin().command({"form", "publish", kTemplates + "/sitrep", "--org", org});
+  auto devices = bed.enroll({{"field", org}});
+  const Device& tablet = devices[0];
+  tablet.sync();
+
+  // Six pages: the report, highlights, key figures, overview, cluster updates (none), contact.
+  const std::string script = bed.dir().file("fill-sitrep.script");
+  outpost::files::write_file_atomic(script,
+                                    "click nav.forms\n"
+                                    "click start.sitrep\n"
+                                    "click answer.crisis_name\ntype Cyclone Freddy\n"
+                                    "click answer.report_number\ntype 3\n"
+                                    "click answer.as_of\ntype 2026-03-01\n"
+                                    "click answer.reporting_org\ntype Relief South\n"
+                                    "click page_next\n"
+                                    "click answer.highlights\ntype Roads cut in the south\n"
+                                    "click page_next\n"
+                                    "click page_next\n"
+                                    "click answer.situation_overview\ntype Flooding along the river\n"
+                                    "click page_next\n"
+                                    "click page_next\n"
+                                    "click finalize\n"
+                                    "click nav.sync\n"
+                                    "click sync_now\n"
+                                    "wait synced\n"
+                                    "quit\n");
+  const std::vector<std::string> argv = {"xvfb-run", "--auto-servernum", "--server-args=-screen 0 1024x700x24",
+                                         OUTPOST_BIN, "--home", tablet.home(), "--size", "1024x700", "--script", script};
+  const ProcessResult window = outpost::test::run_process(argv, {{{"LC_ALL", "C"}, {"OUTPOST_LOG", "info"}}, 120s});
+  REQUIRE_MESSAGE(window.succeeded(), window.describe());
+
+  std::vector<std::string> submitted;
+  {
+    outpost::client::Home home(tablet.home());
+    home.replica().for_each_record("submissions", false, [&](sync::Record&& record) {
+      CHECK(record.values().value("state", "") == "finalized");
+      submitted.push_back(record.id);
+    });
+  }
+  REQUIRE(submitted.size() == 1);
+  const auto answer = Http(bed.registry_url()).get("/v1/records/submissions/" + submitted[0], tablet.credentials().token);
+  CHECK(answer.status == 200);
+  CHECK_MESSAGE(contains(answer.body, "Cyclone Freddy"), answer.body);
+}
+
 TEST_CASE("integration: publishing refuses a broken form at its cell, and a republished form keeps its old version") {
   Testbed bed;
   const std::string org = bed.admin().add_org("Relief East");

@@ -26,6 +26,7 @@ constexpr int64_t kNow = 1'790'000'000'000;  // a fixed instant in 2026
 constexpr int kFramesPerScreen = 5;
 constexpr int kLargeRecords = 10'000;
 constexpr int kLargeConflicts = 500;
+constexpr int kLargeLibrary = 10'000;
 
 class ImGuiAssertion : public std::runtime_error {
  public:
@@ -157,7 +158,84 @@ app::AppState large_state() {
   }
   state.conflicts = conflicts;
   state.preferences.text_scale = 1.0;
+
+  auto library = std::make_shared<app::LibraryList>();
+  library->languages = {"en", "es", "fr"};
+  library->themes = {"advocacy", "human-rights", "sdgs", "wash"};
+  library->used_bytes = 12'000'000;
+  library->quota_bytes = 500'000'000;
+  for (int i = 0; i < kLargeLibrary; ++i) {
+    client::Material material;
+    material.id = "mat_" + std::to_string(i);
+    material.info.title = "Guide " + std::to_string(i) + ": r\u00e9union de coordination";
+    material.info.summary = "How to prepare a coordination meeting";
+    material.info.lang = library->languages[static_cast<size_t>(i) % 3];
+    material.info.tags = {library->themes[static_cast<size_t>(i) % 4]};
+    material.info.size = 1000u * static_cast<uint64_t>(i + 1);
+    material.state = static_cast<client::DownloadState>(i % 3);
+    material.pinned = i % 3 == 2;
+    library->hits.push_back({material, i % 2 ? "the **meeting** agenda" : "", 0});
+  }
+  state.library = library;
+  state.download = app::DownloadProgress{"mat_0", 400, 1000};
+
+  auto overview = std::make_shared<app::FormsOverview>();
+  overview->forms = {{"flood_alert", "Flood alert", "3", true}, {"household_survey", "Household survey", "1", false}};
+  for (int i = 0; i < kLargeRecords; ++i)
+    overview->submissions.push_back({"sub-" + std::to_string(i), "household_survey", "Household survey",
+                                     static_cast<app::SubmissionState>(i % 3), kNow - i * 60'000});
+  state.forms = overview;
   return state;
+}
+
+// A page with every kind of widget the forms screen draws.
+std::shared_ptr<const app::FillView> fill_view() {
+  using forms::QuestionType;
+  auto fill = std::make_shared<app::FillView>();
+  fill->submission_id = "sub-new";
+  fill->form_id = "flood_alert";
+  fill->title = "Flood alert";
+  fill->urgent = true;
+  fill->page = 1;
+  fill->relevant_pages = {0, 1, 2};
+  auto question = [](std::string name, QuestionType type, std::string answer = "") {
+    app::QuestionView view;
+    view.label = name + " label";
+    view.name = std::move(name);
+    view.type = type;
+    view.answer = std::move(answer);
+    return view;
+  };
+  std::vector<app::ChoiceView> colours{{"red", "Red"}, {"blue", "Blue"}, {"green", "Green"}};
+  app::QuestionView group = question("basics", QuestionType::Group);
+  app::QuestionView text = question("a_text", QuestionType::Text, "hello");
+  text.required = true;
+  text.depth = 1;
+  text.error = "At most 50 letters.";
+  app::QuestionView one = question("one_colour", QuestionType::SelectOne, "red");
+  one.choices = colours;
+  app::QuestionView minimal = question("district", QuestionType::SelectOne);
+  minimal.choices = colours;
+  minimal.as_list = true;
+  app::QuestionView many = question("colours", QuestionType::SelectMultiple, "red blue");
+  many.choices = colours;
+  app::QuestionView computed = question("computed", QuestionType::Text, "hello!");
+  computed.read_only = true;
+  app::QuestionView repeat = question("visits", QuestionType::Repeat);
+  repeat.entries = 1;
+  app::QuestionView entry = question("visits", QuestionType::Repeat);
+  entry.path = {0};
+  entry.entry_header = true;
+  app::QuestionView visit = question("visit_date", QuestionType::Date);
+  visit.path = {0};
+  visit.depth = 2;
+  fill->questions = {group, text, question("an_integer", QuestionType::Integer), question("a_decimal", QuestionType::Decimal),
+                     question("a_date", QuestionType::Date), question("a_time", QuestionType::Time), one, minimal, many,
+                     question("a_geopoint", QuestionType::Geopoint), question("a_note", QuestionType::Note),
+                     question("agree", QuestionType::Acknowledge, "OK"), question("photo", QuestionType::Image),
+                     computed, repeat, entry, visit};
+  fill->errors = {"visit_date (visits 1): An answer is required."};
+  return fill;
 }
 
 app::AppState syncing_state() {
@@ -165,6 +243,18 @@ app::AppState syncing_state() {
   state.sync.running = true;
   state.sync.pending_at_start = 321;
   state.sync.report = {1, 120, 0, 0, 40'000, 1'000, 0};
+  auto reader = std::make_shared<app::ReaderDocument>();
+  reader->material_id = "mat_1";
+  reader->title = "Water points";
+  reader->blocks = {{client::TextBlock::Kind::Heading, 1, "Water points"},
+                    {client::TextBlock::Kind::Paragraph, 0, "Keep clean records of every point."},
+                    {client::TextBlock::Kind::ListItem, 1, "first"},
+                    {client::TextBlock::Kind::ListItem, 2, "nested"},
+                    {client::TextBlock::Kind::Quote, 0, "a quote"},
+                    {client::TextBlock::Kind::Code, 0, "code\nblock"},
+                    {client::TextBlock::Kind::Heading, 3, "Small heading"}};
+  state.reader = reader;
+  state.fill = fill_view();
   return state;
 }
 
@@ -174,6 +264,7 @@ app::AppState failing_state() {
   state.sync.problem = app::Problem{"problem.offline", {{"url", "https://registry.example.org"}}, "cannot reach it"};
   state.enroll_problem = app::Problem{"problem.code_refused", {}, "unknown code"};
   state.resolve_problem = app::ActionProblem{"c0", {"problem.bad_merged_value", {{"position", "3"}}, "bad JSON"}};
+  state.library_problem = app::ActionProblem{"mat_1", {"problem.download_failed", {}, "connection reset"}};
   return state;
 }
 
@@ -262,6 +353,108 @@ TEST_CASE("ui: a script scrolls a list with the wheel and marks where it got") {
   }
   CHECK_MESSAGE(!driver.failure(), driver.failure().value_or(""));
   CHECK(marks == std::vector<std::string>{"begin", "end"});
+}
+
+TEST_CASE("ui: the library lists 10,000 materials drawing only the rows in view") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  const app::AppState state = large_state();
+  ui::ViewState view;
+  view.screen = ScreenId::Library;
+  for (int frame = 0; frame < kFramesPerScreen; ++frame) imgui.frame(state, view);
+  const size_t rows = count_named("pin.") + count_named("open.");
+  CHECK(rows > 3);
+  CHECK(rows < 100);
+}
+
+TEST_CASE("ui: the library searches once typing pauses, filters at once, and pins, opens, unpins, removes") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  const app::AppState state = large_state();
+  ui::ViewState view;
+  view.screen = ScreenId::Library;
+  const app::Commands first = imgui.frame(state, view);
+  const auto* initial = find_command<app::SearchLibrary>(first);
+  REQUIRE(initial);  // the whole catalog, as soon as the screen shows
+  CHECK(initial->filter == app::LibraryFilter{});
+
+  app::Commands typed = imgui.run("click library.search\ntype water\n", state, view);
+  CHECK_FALSE(find_command<app::SearchLibrary>(typed));  // not on every keystroke
+  for (int frame = 0; frame < 60; ++frame)
+    for (app::Command& command : imgui.frame(state, view)) typed.push_back(std::move(command));
+  const auto* search = find_command<app::SearchLibrary>(typed);
+  REQUIRE(search);
+  CHECK(search->filter.query == "water");
+  size_t searches = 0;
+  for (const app::Command& command : typed) searches += std::holds_alternative<app::SearchLibrary>(command);
+  CHECK(searches == 1);
+
+  const app::Commands filtered = imgui.run("click library.language.fr\n", state, view);
+  const auto* by_language = find_command<app::SearchLibrary>(filtered);
+  REQUIRE(by_language);
+  CHECK(by_language->filter.language == "fr");
+  CHECK(by_language->filter.query == "water");
+
+  const app::Commands actions =
+      imgui.run("click pin.mat_3\nclick open.mat_2\nclick unpin.mat_2\nclick evict.mat_2\n", state, view);
+  REQUIRE(find_command<app::PinMaterial>(actions));
+  CHECK(find_command<app::PinMaterial>(actions)->material_id == "mat_3");
+  CHECK(view.library.pins_asked == std::vector<std::string>{"mat_3"});  // "waiting" until the worker starts it
+  REQUIRE(find_command<app::OpenMaterial>(actions));
+  CHECK(find_command<app::OpenMaterial>(actions)->material_id == "mat_2");
+  REQUIRE(find_command<app::UnpinMaterial>(actions));
+  REQUIRE(find_command<app::EvictMaterial>(actions));
+  CHECK(find_command<app::EvictMaterial>(actions)->material_id == "mat_2");
+
+  const app::Commands closing = imgui.run("click close_reader\n", syncing_state(), view);
+  CHECK(find_command<app::CloseReader>(closing));
+}
+
+TEST_CASE("ui: the forms screen lists forms and 10,000 submissions drawing only the rows in view, and starts one") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  const app::AppState state = large_state();
+  ui::ViewState view;
+  view.screen = ScreenId::Forms;
+  const app::Commands first = imgui.frame(state, view);
+  CHECK(find_command<app::ListForms>(first));
+  CHECK(imgui.frame(state, view).empty());  // asked once
+  const app::Commands started = imgui.run("click start.flood_alert\n", state, view);
+  const auto* start = find_command<app::StartSubmission>(started);
+  REQUIRE(start);
+  CHECK(start->form_id == "flood_alert");
+  CHECK(start->ui_language == "en");
+}
+
+TEST_CASE("ui: a form's page emits answers as they are typed or chosen, repeats, pages and finalize") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});  // the page is taller: the script scrolls to each field
+  app::AppState state = large_state();
+  state.fill = fill_view();
+  ui::ViewState view;
+  view.screen = ScreenId::Forms;
+  const app::Commands commands = imgui.run(
+      "click answer.an_integer\ntype 42\nclick answer.one_colour.blue\nclick answer.colours.green\n"
+      "click answer.district\nclick answer.district.2\nclick add.visits\nclick remove.visits.0\n"
+      "click page_next\nclick page_back\nclick save_close\n",
+      state, view);
+  std::vector<std::pair<std::string, std::string>> answers;
+  for (const app::Command& command : commands)
+    if (const auto* answer = std::get_if<app::SetAnswer>(&command)) answers.emplace_back(answer->name, answer->text);
+  CHECK(std::find(answers.begin(), answers.end(), std::make_pair(std::string("an_integer"), std::string("42"))) != answers.end());
+  CHECK(std::find(answers.begin(), answers.end(), std::make_pair(std::string("one_colour"), std::string("blue"))) != answers.end());
+  CHECK(std::find(answers.begin(), answers.end(), std::make_pair(std::string("colours"), std::string("red blue green"))) != answers.end());
+  CHECK(std::find(answers.begin(), answers.end(), std::make_pair(std::string("district"), std::string("green"))) != answers.end());
+  REQUIRE(find_command<app::AddRepeatEntry>(commands));
+  CHECK(find_command<app::AddRepeatEntry>(commands)->name == "visits");
+  REQUIRE(find_command<app::RemoveRepeatEntry>(commands));
+  CHECK(find_command<app::RemoveRepeatEntry>(commands)->index == 0);
+  std::vector<size_t> pages;
+  for (const app::Command& command : commands)
+    if (const auto* page = std::get_if<app::GoToPage>(&command)) pages.push_back(page->page);
+  CHECK(pages == std::vector<size_t>{2, 0});
+  CHECK(find_command<app::CloseSubmission>(commands));
+
+  app::FillView last_page = *state.fill;
+  last_page.page = 2;
+  state.fill = std::make_shared<app::FillView>(last_page);
+  CHECK(find_command<app::FinalizeSubmission>(imgui.run("click finalize\n", state, view)));
 }
 
 TEST_CASE("ui: the records screen asks for the chosen collection and record once") {

@@ -73,6 +73,7 @@ int64_t file_size_or_zero(const std::string& path) {
 
 AppModel::AppModel(const std::string& home_directory, Options options)
     : options_(std::move(options)), home_(home_directory) {
+  if (!options_.open_externally) options_.open_externally = open_with_system_viewer;
   state_.home_directory = home_directory;
   state_.replica_id = home_.replica().replica_id();
   refresh_all();
@@ -256,6 +257,8 @@ void AppModel::refresh_all() {
   refresh_conflicts();
   refresh_open_record_views();
   refresh_preferences();
+  refresh_library();
+  if (forms_listed_) refresh_forms();
 }
 
 void AppModel::refresh_enrollment() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -10,6 +11,8 @@
 #include "client/app/commands.h"
 #include "client/cli.h"
 #include "client/home.h"
+#include "client/library.h"
+#include "client/submissions.h"
 #include "platform/clock.h"
 
 namespace outpost::app {
@@ -36,6 +39,10 @@ class AppModel {
     // sync starts. The worker publishes a snapshot there and applies the commands that came in.
     std::function<void()> on_progress;
     const Clock* clock = &SystemClock::instance();
+    // Called while a download moves, to show its progress (the worker publishes a snapshot).
+    std::function<void()> on_download_progress;
+    // Opens a file in the system's viewer; throws when it cannot. Default: xdg-open, not waited for.
+    std::function<void(const std::string& path)> open_externally;
   };
 
   // Opens (or creates) the home; throws what Home throws when it cannot.
@@ -58,6 +65,20 @@ class AppModel {
   Effect handle(const SelectRecord& command);
   Effect handle(const SetLanguage& command);
   Effect handle(const SetTextScale& command);
+  Effect handle(const SearchLibrary& command);
+  Effect handle(const PinMaterial& command);
+  Effect handle(const UnpinMaterial& command);
+  Effect handle(const EvictMaterial& command);
+  Effect handle(const OpenMaterial& command);
+  Effect handle(const CloseReader& command);
+  Effect handle(const ListForms& command);
+  Effect handle(const StartSubmission& command);
+  Effect handle(const SetAnswer& command);
+  Effect handle(const AddRepeatEntry& command);
+  Effect handle(const RemoveRepeatEntry& command);
+  Effect handle(const GoToPage& command);
+  Effect handle(const FinalizeSubmission& command);
+  Effect handle(const CloseSubmission& command);
 
   // Reloads the named parts of the state from the home.
   void refresh_all();
@@ -67,10 +88,27 @@ class AppModel {
   void refresh_conflicts();
   void refresh_open_record_views();
   void refresh_preferences();
+  // Opened when the library screen first asks; reads what a sync brought into its index.
+  client::Library& library();
+  void refresh_library();
+  void refresh_forms();
+  void refresh_fill();
+  Effect library_failure(const std::string& material_id, const std::string& key, const std::exception& error);
 
   Options options_;
   client::Home home_;
   AppState state_;
+  std::unique_ptr<client::Library> library_;
+  bool forms_listed_ = false;  // the forms screen has asked: keep its lists current
+  // The submission being filled; the draft refers to the form, so it is declared (and goes) first.
+  std::unique_ptr<client::PublishedForm> fill_form_;
+  std::unique_ptr<client::SubmissionDraft> draft_;
+  std::string fill_language_;  // the form's language key for labels; "" when none can be shown
+  size_t fill_page_ = 0;
+  std::vector<std::string> fill_errors_;
 };
+
+// Starts the system's viewer (xdg-open) on `path` without waiting for it; throws when it cannot.
+void open_with_system_viewer(const std::string& path);
 
 }  // namespace outpost::app

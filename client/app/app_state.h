@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "client/app/problem.h"
+#include "client/library.h"
+#include "client/text_extraction.h"
+#include "forms/fill.h"
 #include "sync/engine.h"
 #include "sync/replica.h"
 
@@ -102,6 +105,107 @@ struct ActionProblem {
   Problem problem;
 };
 
+// --- Library
+
+struct LibraryFilter {
+  std::string query;     // as typed: every word must match (beginnings count)
+  std::string language;  // "" for all
+  std::string theme;     // a tag; "" for all
+
+  friend bool operator==(const LibraryFilter& a, const LibraryFilter& b) {
+    return a.query == b.query && a.language == b.language && a.theme == b.theme;
+  }
+  friend bool operator!=(const LibraryFilter& a, const LibraryFilter& b) { return !(a == b); }
+};
+
+struct LibraryList {
+  LibraryFilter filter;                  // what these hits answer
+  std::vector<client::SearchHit> hits;   // by title without a query, best first with one
+  std::vector<std::string> languages;    // of the whole catalog, to filter by
+  std::vector<std::string> themes;
+  uint64_t used_bytes = 0;   // the library's files on this device
+  uint64_t quota_bytes = 0;  // 0: only the disk limits them
+};
+
+// The download under way (the worker downloads one file at a time).
+struct DownloadProgress {
+  std::string material_id;
+  uint64_t done_bytes = 0;
+  uint64_t size = 0;
+};
+
+// A Markdown or text material opened in the app's reader.
+struct ReaderDocument {
+  std::string material_id;
+  std::string title;
+  std::vector<client::TextBlock> blocks;
+};
+
+// --- Forms
+
+struct FormEntry {
+  std::string id;
+  std::string title;
+  std::string version;
+  bool urgent = false;
+};
+
+enum class SubmissionState {
+  Draft,
+  Finalized,  // waiting in the outbox
+  Sent,       // acknowledged by the registry
+};
+
+struct SubmissionRow {
+  std::string id;
+  std::string form_id;
+  std::string form_title;
+  SubmissionState state = SubmissionState::Draft;
+  int64_t updated_ms = 0;
+};
+
+struct FormsOverview {
+  std::vector<FormEntry> forms;            // urgent first, then by title
+  std::vector<SubmissionRow> submissions;  // newest first
+};
+
+struct ChoiceView {
+  std::string name;
+  std::string label;
+};
+
+// One row of the page being filled: a question, a group's title, a repeat or one of its entries.
+struct QuestionView {
+  std::string name;
+  forms::RepeatPath path;  // a repeat entry's header: the entry's own path (its index last)
+  forms::QuestionType type = forms::QuestionType::Text;
+  int depth = 0;  // nesting inside the page
+  std::string label;  // in the form's language; the name when it has none that can be shown
+  std::string hint;
+  std::string appearance;
+  std::string answer;
+  std::string error;  // type, required or constraint message; "" when fine
+  bool required = false;
+  bool read_only = false;  // calculations included
+  std::vector<ChoiceView> choices;  // after the choice filter
+  bool as_list = false;             // a drop-down rather than radio buttons
+  size_t entries = 0;               // a repeat's
+  bool fixed_entries = false;       // a repeat_count decides them
+  bool entry_header = false;
+};
+
+struct FillView {
+  std::string submission_id;
+  std::string form_id;
+  std::string title;
+  bool urgent = false;
+  bool labels_unreadable = false;  // only right-to-left labels: names are shown (docs/ui.md)
+  size_t page = 0;                 // index in FillSession::pages()
+  std::vector<size_t> relevant_pages;
+  std::vector<QuestionView> questions;  // of this page
+  std::vector<std::string> errors;      // why the last finalize was refused
+};
+
 inline constexpr size_t kShownUrgent = 20;
 
 struct AppState {
@@ -122,6 +226,16 @@ struct AppState {
   std::shared_ptr<const RecordList> records;  // the open collection
   std::optional<RecordDetail> record;         // the selected record
   std::shared_ptr<const std::vector<ConflictView>> conflicts = std::make_shared<std::vector<ConflictView>>();
+
+  // Empty until the library screen asks (SearchLibrary).
+  std::shared_ptr<const LibraryList> library = std::make_shared<LibraryList>();
+  std::optional<DownloadProgress> download;
+  std::shared_ptr<const ReaderDocument> reader;  // null: the reader is closed
+  std::optional<ActionProblem> library_problem;  // subject: the material id
+
+  std::shared_ptr<const FormsOverview> forms = std::make_shared<FormsOverview>();  // filled once asked (ListForms)
+  std::shared_ptr<const FillView> fill;  // null: no submission open
+  std::optional<ActionProblem> forms_problem;
 
   Preferences preferences;
   std::optional<Problem> enroll_problem;

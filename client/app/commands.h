@@ -5,6 +5,8 @@
 #include <variant>
 #include <vector>
 
+#include "client/app/app_state.h"
+
 namespace outpost::app {
 
 struct SyncNow {};
@@ -39,7 +41,66 @@ struct SetTextScale {
   double scale = 1.0;
 };
 
-using Command = std::variant<SyncNow, Enroll, ResolveConflict, OpenCollection, SelectRecord, SetLanguage, SetTextScale>;
+// The library: the screen sends the filter once the typing pauses.
+struct SearchLibrary {
+  LibraryFilter filter;
+};
+
+struct PinMaterial {  // download (resuming) and keep
+  std::string material_id;
+};
+
+struct UnpinMaterial {  // no longer kept on purpose; the file stays until evicted
+  std::string material_id;
+};
+
+struct EvictMaterial {  // delete the file from this device
+  std::string material_id;
+};
+
+// Markdown and text open in the reader; other files in the system's viewer.
+struct OpenMaterial {
+  std::string material_id;
+};
+
+struct CloseReader {};
+
+// Forms: filled one page at a time on the worker.
+struct ListForms {};
+
+struct StartSubmission {
+  std::string form_id;
+  std::string ui_language;  // the form's labels follow it when the form has it
+};
+
+struct SetAnswer {
+  std::string name;
+  forms::RepeatPath path;
+  std::string text;
+};
+
+struct AddRepeatEntry {
+  std::string name;
+  forms::RepeatPath path;  // of the enclosing repeats' entries
+};
+
+struct RemoveRepeatEntry {
+  std::string name;
+  forms::RepeatPath path;
+  size_t index = 0;
+};
+
+struct GoToPage {  // saves the draft
+  size_t page = 0;
+};
+
+struct FinalizeSubmission {};
+struct CloseSubmission {};  // saves the draft and closes it
+
+using Command = std::variant<SyncNow, Enroll, ResolveConflict, OpenCollection, SelectRecord, SetLanguage, SetTextScale,
+                             SearchLibrary, PinMaterial, UnpinMaterial, EvictMaterial, OpenMaterial, CloseReader,
+                             ListForms, StartSubmission, SetAnswer, AddRepeatEntry, RemoveRepeatEntry, GoToPage,
+                             FinalizeSubmission, CloseSubmission>;
 using Commands = std::vector<Command>;
 
 // The text sizes offered in the settings (1 = the display's natural size).

@@ -85,6 +85,8 @@ void Worker::open_home() {
     publish();
     apply(take_queue());
   };
+  // A download shows its progress; commands wait for it to end (one file at a time).
+  model_options.on_download_progress = [this] { publish(); };
   try {
     model_ = std::make_unique<AppModel>(options_.home_directory, std::move(model_options));
   } catch (const std::exception& error) {

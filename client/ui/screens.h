@@ -9,6 +9,7 @@
 #include <imgui.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,7 +19,7 @@
 
 namespace outpost::ui {
 
-enum class ScreenId { Dashboard, Records, Conflicts, Sync, Settings };
+enum class ScreenId { Dashboard, Forms, Library, Records, Conflicts, Sync, Settings };
 
 struct RecordsView {
   std::string collection;  // chosen; the model's open list follows it
@@ -41,6 +42,20 @@ struct SettingsView {
   uint64_t enroll_sent_at = 0;  // snapshot version when Enroll was sent: "contacting..." until a newer one
 };
 
+struct LibraryView {
+  app::LibraryFilter filter;       // as the user has it now
+  app::LibraryFilter requested;    // last sent to the model
+  bool requested_once = false;
+  double edited_at = 0;            // ImGui time of the last keystroke: the search waits for a pause
+  std::vector<std::string> pins_asked;  // pins sent and not yet started by the worker
+};
+
+struct FormsView {
+  bool requested = false;  // the lists were asked of the model
+  std::map<std::string, std::string> edits;  // text being typed, by field, on the page `edits_for`
+  std::string edits_for;
+};
+
 struct LanguageChoice {
   std::string code;
   std::string name;  // in its own language
@@ -52,6 +67,8 @@ struct ViewState {
   RecordsView records;
   ConflictsView conflicts;
   SettingsView settings;
+  LibraryView library;
+  FormsView forms;
   std::vector<LanguageChoice> languages;  // those with a catalog
   std::string renderer;  // for the settings' "about" lines
   std::string font_file;
@@ -90,6 +107,10 @@ const ScreenEntry& screen_entry(ScreenId id);
 void draw_app(Frame& frame);
 
 void draw_dashboard(Frame& frame);
+void draw_library(Frame& frame);
+void draw_forms(Frame& frame);
+// Drafts not finalized yet: the forms screen's badge.
+int64_t open_drafts(const app::AppState& state);
 void draw_records(Frame& frame);
 void draw_conflicts(Frame& frame);
 void draw_sync(Frame& frame);

@@ -164,6 +164,14 @@ void ScriptDriver::before_frame(ImGuiIO& io, const ItemLog& last_frame, const ap
         return;
       }
       const ImVec2 center((item->min.x + item->max.x) / 2, (item->min.y + item->max.y) / 2);
+      if (center.y < item->visible_min.y || center.y > item->visible_max.y) {
+        // Scrolled out of view: turn the wheel over its window, as a person would, until it shows.
+        pointer_ = ImVec2((item->visible_min.x + item->visible_max.x) / 2, (item->visible_min.y + item->visible_max.y) / 2);
+        io.MousePos = pointer_;
+        io.MouseWheel = center.y > item->visible_max.y ? -1.0f : 1.0f;
+        phase_ = 0;
+        return;
+      }
       if (phase_ == 0 || center.x != pointer_.x || center.y != pointer_.y) {
         // Hover it for a frame first; and again if the layout moved it (a first frame often does).
         pointer_ = center;

@@ -26,6 +26,8 @@ int64_t pending_changes(const app::AppState& state) { return state.status.pendin
 const std::vector<ScreenEntry>& screen_registry() {
   static const std::vector<ScreenEntry> screens = {
       {ScreenId::Dashboard, "dashboard", "screen.dashboard", draw_dashboard, no_badge},
+      {ScreenId::Forms, "forms", "screen.forms", draw_forms, open_drafts},
+      {ScreenId::Library, "library", "screen.library", draw_library, no_badge},
       {ScreenId::Records, "records", "screen.records", draw_records, no_badge},
       {ScreenId::Conflicts, "conflicts", "screen.conflicts", draw_conflicts, open_conflicts},
       {ScreenId::Sync, "sync", "screen.sync", draw_sync, pending_changes},

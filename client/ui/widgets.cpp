@@ -37,8 +37,9 @@ ItemLog& item_log() {
 }
 
 void log_last_item(std::string_view name, std::string_view text, bool enabled) {
+  const ImRect visible = ImGui::GetCurrentWindowRead()->ClipRect;
   item_log().add({std::string(name), std::string(text), ImGui::GetItemID(), ImGui::GetItemRectMin(),
-                  ImGui::GetItemRectMax(), enabled});
+                  ImGui::GetItemRectMax(), enabled, visible.Min, visible.Max});
 }
 
 namespace {
@@ -105,6 +106,24 @@ bool selectable(std::string_view text, std::string_view name, bool selected, ImG
   const bool pressed = ImGui::Selectable(id_label(text, name).c_str(), selected, flags, size);
   log_last_item(name, text);
   return pressed;
+}
+
+int combo(std::string_view label, std::string_view name, const std::vector<std::string>& options, int current,
+          std::string_view none_text) {
+  ImGui::TextUnformatted(label.data(), label.data() + label.size());
+  ImGui::SetNextItemWidth(-FLT_MIN);
+  const std::string preview = current >= 0 && current < static_cast<int>(options.size())
+                                  ? options[static_cast<size_t>(current)]
+                                  : std::string(none_text);
+  const bool open = ImGui::BeginCombo(id_label("", name).c_str(), preview.c_str());
+  log_last_item(name, label);
+  if (!open) return -1;
+  int chosen = -1;
+  const std::string prefix = std::string(name) + ".";
+  for (size_t i = 0; i < options.size(); ++i)
+    if (selectable(options[i], prefix + std::to_string(i), static_cast<int>(i) == current)) chosen = static_cast<int>(i);
+  ImGui::EndCombo();
+  return chosen;
 }
 
 int choice_row(const std::vector<Choice>& choices, int current) {

@@ -20,6 +20,9 @@ struct LoggedItem {
   ImVec2 min;
   ImVec2 max;
   bool enabled = true;
+  // The visible part of the window (or child) it is in: outside it, the control is scrolled away.
+  ImVec2 visible_min;
+  ImVec2 visible_max;
 };
 
 class ItemLog {
@@ -58,6 +61,11 @@ struct Choice {
 // Choices side by side as buttons, the current one in the accent colour, wrapping to a new line
 // where the space ends; returns the index of the one clicked, or -1.
 int choice_row(const std::vector<Choice>& choices, int current);
+
+// A drop-down list with its label above it; each option is logged as NAME.INDEX. Returns the
+// index chosen this frame, or -1. `current` -1 shows `none_text`.
+int combo(std::string_view label, std::string_view name, const std::vector<std::string>& options, int current,
+          std::string_view none_text = "");
 
 // --- Text
 void heading(std::string_view text, ImFont* font);

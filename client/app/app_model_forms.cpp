@@ -1,0 +1,284 @@
+// The app model's forms: the published forms, the submissions on this device with their sync
+// state, and one submission being filled a page at a time, autosaved as a draft on every page
+// change and finalized with its form's priority.
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "client/app/app_model.h"
+#include "client/app/text.h"
+#include "form_records/form_records.h"
+
+namespace outpost::app {
+
+namespace {
+
+// More choices than this (or appearance "minimal") show as a drop-down list, not radio buttons.
+constexpr size_t kMostRadioChoices = 8;
+
+bool is_english(const forms::Language& language) {
+  return language.code == "en" || language.name == "English";
+}
+
+// The form's language for labels (docs/ui.md): the interface language when the form has it,
+// else English, else the first whose labels are not right-to-left. Empty: none can be shown.
+std::string label_language(const forms::Form& form, const std::string& ui_language) {
+  const auto& languages = form.languages();
+  if (languages.empty()) return forms::kDefaultLanguageKey;
+  for (const forms::Language& language : languages)
+    if (!language.code.empty() && language.code == ui_language) return language.key;
+  for (const forms::Language& language : languages)
+    if (is_english(language)) return language.key;
+  for (const forms::Language& language : languages) {
+    const bool readable = std::none_of(form.questions().begin(), form.questions().end(), [&](const forms::Question& q) {
+      const auto found = q.label.find(language.key);
+      return found != q.label.end() && has_right_to_left(found->second);
+    });
+    if (readable) return language.key;
+  }
+  return "";
+}
+
+bool shown_on_page(forms::QuestionType type) {
+  return !forms::is_metadata(type);
+}
+
+}  // namespace
+
+// --- The list of forms and submissions
+
+Effect AppModel::handle(const ListForms&) {
+  forms_listed_ = true;
+  refresh_forms();
+  return {};
+}
+
+void AppModel::refresh_forms() {
+  auto overview = std::make_shared<FormsOverview>();
+  sync::Replica& replica = home_.replica();
+  std::map<std::string, std::string> titles;
+  for (client::FormSummary& summary : client::published_forms(replica)) {
+    titles[summary.id] = summary.title;
+    overview->forms.push_back({summary.id, summary.title, summary.version, summary.priority >= forms::kUrgentPriority});
+  }
+  std::sort(overview->forms.begin(), overview->forms.end(), [](const FormEntry& a, const FormEntry& b) {
+    return a.urgent != b.urgent ? a.urgent : a.title < b.title;
+  });
+  std::set<std::string> queued;
+  for (const sync::QueuedRecord& record : replica.queued_records(0))
+    if (record.collection == form_records::kSubmissionsCollection) queued.insert(record.id);
+  replica.for_each_record(form_records::kSubmissionsCollection, false, [&](sync::Record&& record) {
+    const sync::Json fields = record.values();
+    SubmissionRow row;
+    row.id = record.id;
+    row.form_id = fields.value("form_id", "");
+    row.form_title = titles.count(row.form_id) ? titles[row.form_id] : row.form_id;
+    row.updated_ms = record.updated_ms;
+    if (fields.value("state", "") == form_records::kDraft)
+      row.state = SubmissionState::Draft;
+    else
+      row.state = queued.count(record.id) ? SubmissionState::Finalized : SubmissionState::Sent;
+    overview->submissions.push_back(std::move(row));
+  });
+  std::sort(overview->submissions.begin(), overview->submissions.end(),
+            [](const SubmissionRow& a, const SubmissionRow& b) { return a.updated_ms > b.updated_ms; });
+  state_.forms = std::move(overview);
+}
+
+// --- Filling
+
+Effect AppModel::handle(const StartSubmission& command) {
+  state_.forms_problem.reset();
+  try {
+    auto form = client::load_latest_form(home_.replica(), command.form_id);
+    const std::string language = label_language(form->form, command.ui_language);
+    const auto enrollment = home_.enrollment();
+    forms::Device device{enrollment ? enrollment->device_id : home_.replica().replica_id(), client::local_now};
+    // The draft keeps a reference to the form: the form goes after it.
+    draft_.reset();
+    fill_form_ = std::move(form);
+    draft_ = std::make_unique<client::SubmissionDraft>(home_.replica(), *fill_form_, language, std::move(device));
+    fill_language_ = language;
+    fill_page_ = 0;
+    fill_errors_.clear();
+    draft_->save();
+  } catch (const std::exception& error) {
+    state_.forms_problem = ActionProblem{command.form_id, Problem{"problem.form_unavailable", {}, error.what()}};
+    return {};
+  }
+  refresh_fill();
+  refresh_forms();
+  refresh_status();
+  Effect effect;
+  effect.local_change = true;
+  return effect;
+}
+
+Effect AppModel::handle(const SetAnswer& command) {
+  if (!draft_) return {};
+  state_.forms_problem.reset();
+  try {
+    draft_->session().set_answer(command.name, command.path, command.text);
+  } catch (const std::exception& error) {
+    state_.forms_problem = ActionProblem{command.name, Problem{"problem.answer_refused", {}, error.what()}};
+  }
+  refresh_fill();
+  return {};
+}
+
+Effect AppModel::handle(const AddRepeatEntry& command) {
+  if (!draft_) return {};
+  state_.forms_problem.reset();
+  try {
+    draft_->session().add_repeat(command.name, command.path);
+  } catch (const std::exception& error) {
+    state_.forms_problem = ActionProblem{command.name, Problem{"problem.answer_refused", {}, error.what()}};
+  }
+  refresh_fill();
+  return {};
+}
+
+Effect AppModel::handle(const RemoveRepeatEntry& command) {
+  if (!draft_) return {};
+  state_.forms_problem.reset();
+  try {
+    draft_->session().remove_repeat(command.name, command.path, command.index);
+  } catch (const std::exception& error) {
+    state_.forms_problem = ActionProblem{command.name, Problem{"problem.answer_refused", {}, error.what()}};
+  }
+  refresh_fill();
+  return {};
+}
+
+// Every page change saves the draft: one transaction, so a device that dies loses one page.
+Effect AppModel::handle(const GoToPage& command) {
+  if (!draft_) return {};
+  const size_t pages = draft_->session().pages().size();
+  fill_page_ = std::min(command.page, pages == 0 ? 0 : pages - 1);
+  draft_->save();
+  refresh_fill();
+  refresh_forms();
+  refresh_status();
+  Effect effect;
+  effect.local_change = true;
+  return effect;
+}
+
+Effect AppModel::handle(const FinalizeSubmission&) {
+  if (!draft_) return {};
+  fill_errors_.clear();
+  const std::vector<forms::FieldError> errors = draft_->finalize();
+  if (!errors.empty()) {
+    for (const forms::FieldError& error : errors) fill_errors_.push_back(error.describe(fill_form_->form));
+    draft_->save();
+    refresh_fill();
+    return {};
+  }
+  draft_.reset();
+  fill_form_.reset();
+  state_.fill.reset();
+  refresh_forms();
+  refresh_status();
+  Effect effect;
+  effect.local_change = true;
+  return effect;
+}
+
+Effect AppModel::handle(const CloseSubmission&) {
+  if (!draft_) return {};
+  draft_->save();
+  draft_.reset();
+  fill_form_.reset();
+  state_.fill.reset();
+  refresh_forms();
+  refresh_status();
+  Effect effect;
+  effect.local_change = true;
+  return effect;
+}
+
+// The page being filled, as the screen draws it.
+void AppModel::refresh_fill() {
+  if (!draft_) {
+    state_.fill.reset();
+    return;
+  }
+  const forms::FillSession& session = draft_->session();
+  const forms::Form& form = fill_form_->form;
+  auto view = std::make_shared<FillView>();
+  view->submission_id = draft_->id();
+  view->form_id = form.settings().form_id;
+  view->title = form.settings().form_title;
+  view->urgent = form.settings().priority >= forms::kUrgentPriority;
+  view->labels_unreadable = fill_language_.empty();
+  const std::vector<forms::Page> pages = session.pages();
+  for (size_t i = 0; i < pages.size(); ++i)
+    if (pages[i].relevant) view->relevant_pages.push_back(i);
+  view->page = fill_page_;
+  view->errors = fill_errors_;
+
+  auto text_of = [&](const forms::Translations& translations) -> std::string {
+    if (fill_language_.empty()) return "";
+    std::string text = form.text(translations, fill_language_);
+    return has_right_to_left(text) ? "" : text;
+  };
+  // Adds the question and, for containers, what is inside it, depth first.
+  std::function<void(size_t, const forms::RepeatPath&, int)> add = [&](size_t index, const forms::RepeatPath& path,
+                                                                       int depth) {
+    const forms::Question& question = form.questions()[index];
+    if (!shown_on_page(question.type) || !session.is_relevant(question.name, path)) return;
+    if (question.type == forms::QuestionType::Calculate && question.label.empty()) return;
+    QuestionView item;
+    item.name = question.name;
+    item.path = path;
+    item.type = question.type;
+    item.depth = depth;
+    item.label = text_of(question.label);
+    if (item.label.empty()) item.label = question.name;
+    item.hint = text_of(question.hint);
+    item.appearance = question.appearance;
+    if (forms::holds_value(question.type)) {
+      item.answer = session.submission().answer(question.name, path);
+      item.required = session.is_required(question.name, path);
+      item.read_only = session.is_read_only(question.name, path) || question.type == forms::QuestionType::Calculate;
+      if (auto error = session.check(question.name, path)) item.error = error->message;
+    }
+    if (forms::is_select(question.type)) {
+      for (const forms::Choice* choice : session.visible_choices(question.name, path)) {
+        std::string label = text_of(choice->label);
+        item.choices.push_back({choice->name, label.empty() ? choice->name : label});
+      }
+      item.as_list = question.appearance.find("minimal") != std::string::npos || item.choices.size() > kMostRadioChoices;
+    }
+    if (question.type == forms::QuestionType::Repeat) {
+      item.entries = session.submission().entries(question.name, path);
+      item.fixed_entries = question.repeat_count.has_value();
+    }
+    const std::string label = item.label;
+    view->questions.push_back(std::move(item));
+    if (question.type == forms::QuestionType::Group) {
+      for (size_t child : question.children) add(child, path, depth + 1);
+    } else if (question.type == forms::QuestionType::Repeat) {
+      const size_t entries = session.submission().entries(question.name, path);
+      for (size_t entry = 0; entry < entries; ++entry) {
+        forms::RepeatPath inner = path;
+        inner.push_back(entry);
+        QuestionView header;
+        header.name = question.name;
+        header.path = inner;
+        header.type = forms::QuestionType::Repeat;
+        header.depth = depth + 1;
+        header.entry_header = true;
+        header.label = label + " " + std::to_string(entry + 1);
+        header.fixed_entries = question.repeat_count.has_value();
+        view->questions.push_back(std::move(header));
+        for (size_t child : question.children) add(child, inner, depth + 2);
+      }
+    }
+  };
+  if (fill_page_ < pages.size()) add(pages[fill_page_].question, {}, 0);
+  state_.fill = std::move(view);
+}
+
+}  // namespace outpost::app
