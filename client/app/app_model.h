@@ -93,6 +93,8 @@ class AppModel {
   void refresh_library();
   void refresh_forms();
   void refresh_fill();
+  // Applies an edit to the open submission; a refused one becomes the forms screen's problem.
+  Effect edit_answers(const std::string& name, const std::function<void(forms::FillSession&)>& edit);
   Effect library_failure(const std::string& material_id, const std::string& key, const std::exception& error);
 
   Options options_;

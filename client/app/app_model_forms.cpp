@@ -115,40 +115,33 @@ Effect AppModel::handle(const StartSubmission& command) {
   return effect;
 }
 
-Effect AppModel::handle(const SetAnswer& command) {
+Effect AppModel::edit_answers(const std::string& name, const std::function<void(forms::FillSession&)>& edit) {
   if (!draft_) return {};
   state_.forms_problem.reset();
   try {
-    draft_->session().set_answer(command.name, command.path, command.text);
+    edit(draft_->session());
   } catch (const std::exception& error) {
-    state_.forms_problem = ActionProblem{command.name, Problem{"problem.answer_refused", {}, error.what()}};
+    state_.forms_problem = ActionProblem{name, Problem{"problem.answer_refused", {}, error.what()}};
   }
   refresh_fill();
   return {};
+}
+
+Effect AppModel::handle(const SetAnswer& command) {
+  return edit_answers(command.name, [&](forms::FillSession& session) {
+    session.set_answer(command.name, command.path, command.text);
+  });
 }
 
 Effect AppModel::handle(const AddRepeatEntry& command) {
-  if (!draft_) return {};
-  state_.forms_problem.reset();
-  try {
-    draft_->session().add_repeat(command.name, command.path);
-  } catch (const std::exception& error) {
-    state_.forms_problem = ActionProblem{command.name, Problem{"problem.answer_refused", {}, error.what()}};
-  }
-  refresh_fill();
-  return {};
+  return edit_answers(command.name,
+                      [&](forms::FillSession& session) { session.add_repeat(command.name, command.path); });
 }
 
 Effect AppModel::handle(const RemoveRepeatEntry& command) {
-  if (!draft_) return {};
-  state_.forms_problem.reset();
-  try {
-    draft_->session().remove_repeat(command.name, command.path, command.index);
-  } catch (const std::exception& error) {
-    state_.forms_problem = ActionProblem{command.name, Problem{"problem.answer_refused", {}, error.what()}};
-  }
-  refresh_fill();
-  return {};
+  return edit_answers(command.name, [&](forms::FillSession& session) {
+    session.remove_repeat(command.name, command.path, command.index);
+  });
 }
 
 // Every page change saves the draft: one transaction, so a device that dies loses one page.
