@@ -1,6 +1,5 @@
 #include "client/cli.h"
 
-#include <ctime>
 #include <iostream>
 #include <optional>
 
@@ -11,6 +10,7 @@
 #include "client/share.h"
 #include "registry/server.h"
 #include "platform/cli_args.h"
+#include "platform/clock.h"
 #include "sync/curl_transport.h"
 
 namespace outpost::client {
@@ -76,15 +76,7 @@ Json parse_value(const std::string& text, const std::string& what) {
   return value;
 }
 
-std::string iso_time(int64_t ms) {
-  if (ms <= 0) return "";
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
+std::string iso_time(int64_t ms) { return ms <= 0 ? "" : iso_utc(ms); }
 
 Json record_json(const sync::Record& record) {
   return {{"collection", record.collection},

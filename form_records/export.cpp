@@ -1,6 +1,6 @@
 #include "form_records/export.h"
 
-#include <ctime>
+#include "platform/clock.h"
 
 namespace outpost::form_records {
 
@@ -19,15 +19,6 @@ struct Table {
   std::vector<std::pair<const Question*, size_t>> repeats;  // nested repeats and their tables
   std::vector<std::vector<std::string>> rows;
 };
-
-std::string iso_time(int64_t ms) {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
 
 std::string text_of(const Json& object, const std::string& name) {
   const auto found = object.find(name);
@@ -50,7 +41,7 @@ class Exporter {
   void add(const ExportedSubmission& submission) {
     const Json& fields = submission.fields;
     const std::vector<std::string> keys{submission.id, text_of(fields, "device"),
-                                        iso_time(fields.value("updated", int64_t{0}))};
+                                        iso_utc(fields.value("updated", int64_t{0}))};
     add_row(0, fields.value("answers", Json::object()), submission.id, keys);
   }
 

@@ -1,6 +1,7 @@
 #include "platform/clock.h"
 
 #include <chrono>
+#include <ctime>
 
 namespace outpost {
 
@@ -12,6 +13,15 @@ int64_t SystemClock::now_ms() const {
 const SystemClock& SystemClock::instance() {
   static const SystemClock clock;
   return clock;
+}
+
+std::string iso_utc(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
 }
 
 }  // namespace outpost

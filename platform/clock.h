@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace outpost {
 
@@ -28,5 +29,8 @@ class ManualClock final : public Clock {
  private:
   int64_t now_;
 };
+
+// `ms` since the epoch as ISO 8601 in UTC, to the second: "2026-11-23T17:40:00Z".
+std::string iso_utc(int64_t ms);
 
 }  // namespace outpost

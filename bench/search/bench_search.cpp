@@ -17,7 +17,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -30,6 +29,7 @@
 #include <vector>
 
 #include "client/library.h"
+#include "platform/clock.h"
 #include "platform/crypto.h"
 #include "platform/files.h"
 #include "sync/material_record.h"
@@ -238,11 +238,7 @@ std::string machine() {
     }
   utsname system{};
   ::uname(&system);
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  const std::string date = outpost::iso_utc(outpost::SystemClock::instance().now_ms());
   const std::string commit = command_output("git rev-parse --short HEAD 2>/dev/null");
   return std::string("Run ") + date + " on " + std::to_string(std::thread::hardware_concurrency()) + " × " + cpu +
          ", Linux " + system.release + "; code at " + (commit.empty() ? "an unknown revision" : commit) + ".";

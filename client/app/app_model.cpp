@@ -200,9 +200,7 @@ Effect AppModel::handle(const ResolveConflict& command) {
   refresh_conflicts();
   refresh_status();
   refresh_open_record_views();
-  Effect effect;
-  effect.local_change = true;
-  return effect;
+  return Effect::wrote_locally();
 }
 
 // --- Browsing

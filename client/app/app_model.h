@@ -28,6 +28,7 @@ struct Effect {
   bool local_change = false;  // the replica has a new local write to send
   bool enrolled = false;
   std::optional<SyncOutcome> synced;  // the command ran a sync
+  static Effect wrote_locally() { return Effect{true, false, std::nullopt}; }
 };
 
 class AppModel {
@@ -93,6 +94,10 @@ class AppModel {
   void refresh_library();
   void refresh_forms();
   void refresh_fill();
+  // After a submission was written: the lists and counts that show it, and a sync to come.
+  Effect submissions_changed();
+  // Lets go of the open submission (already saved or finalized).
+  void close_fill();
   // Applies an edit to the open submission; a refused one becomes the forms screen's problem.
   Effect edit_answers(const std::string& name, const std::function<void(forms::FillSession&)>& edit);
   Effect library_failure(const std::string& material_id, const std::string& key, const std::exception& error);

@@ -108,11 +108,7 @@ Effect AppModel::handle(const StartSubmission& command) {
     return {};
   }
   refresh_fill();
-  refresh_forms();
-  refresh_status();
-  Effect effect;
-  effect.local_change = true;
-  return effect;
+  return submissions_changed();
 }
 
 Effect AppModel::edit_answers(const std::string& name, const std::function<void(forms::FillSession&)>& edit) {
@@ -151,11 +147,7 @@ Effect AppModel::handle(const GoToPage& command) {
   fill_page_ = std::min(command.page, pages == 0 ? 0 : pages - 1);
   draft_->save();
   refresh_fill();
-  refresh_forms();
-  refresh_status();
-  Effect effect;
-  effect.local_change = true;
-  return effect;
+  return submissions_changed();
 }
 
 Effect AppModel::handle(const FinalizeSubmission&) {
@@ -168,27 +160,27 @@ Effect AppModel::handle(const FinalizeSubmission&) {
     refresh_fill();
     return {};
   }
-  draft_.reset();
-  fill_form_.reset();
-  state_.fill.reset();
-  refresh_forms();
-  refresh_status();
-  Effect effect;
-  effect.local_change = true;
-  return effect;
+  close_fill();
+  return submissions_changed();
 }
 
 Effect AppModel::handle(const CloseSubmission&) {
   if (!draft_) return {};
   draft_->save();
+  close_fill();
+  return submissions_changed();
+}
+
+Effect AppModel::submissions_changed() {
+  refresh_forms();
+  refresh_status();
+  return Effect::wrote_locally();
+}
+
+void AppModel::close_fill() {
   draft_.reset();
   fill_form_.reset();
   state_.fill.reset();
-  refresh_forms();
-  refresh_status();
-  Effect effect;
-  effect.local_change = true;
-  return effect;
 }
 
 // The page being filled, as the screen draws it.
