@@ -2,13 +2,34 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace outpost::compress {
 
+namespace {
+
+// One context of each kind per thread, kept: a context is a few hundred KiB of tables, and
+// allocating (and faulting in) fresh ones for every body cost more than the work itself.
+ZSTD_CCtx* compression_context() {
+  thread_local std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> context(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  if (!context) throw CompressError("zstd: out of memory");
+  return context.get();
+}
+
+ZSTD_DStream* decompression_stream() {
+  thread_local std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> stream(ZSTD_createDStream(),
+                                                                                 ZSTD_freeDStream);
+  if (!stream) throw CompressError("zstd: out of memory");
+  return stream.get();
+}
+
+}  // namespace
+
 std::string zstd_compress(std::string_view data, int level) {
   std::string out(ZSTD_compressBound(data.size()), '\0');
-  const size_t size = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level);
+  const size_t size =
+      ZSTD_compressCCtx(compression_context(), out.data(), out.size(), data.data(), data.size(), level);
   if (ZSTD_isError(size)) throw CompressError(std::string("zstd compression failed: ") + ZSTD_getErrorName(size));
   out.resize(size);
   return out;
@@ -16,17 +37,19 @@ std::string zstd_compress(std::string_view data, int level) {
 
 std::string zstd_decompress(std::string_view data, size_t max_size) {
   // Streaming, so that a frame that lies about (or omits) its size is still bounded.
-  std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
-  if (!stream) throw CompressError("zstd: out of memory");
-  ZSTD_initDStream(stream.get());
+  ZSTD_DStream* stream = decompression_stream();
+  ZSTD_initDStream(stream);
   std::string out;
+  const unsigned long long declared = ZSTD_getFrameContentSize(data.data(), data.size());
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR)
+    out.reserve(static_cast<size_t>(std::min<unsigned long long>(declared, max_size)));
   std::string chunk(ZSTD_DStreamOutSize(), '\0');
   ZSTD_inBuffer input{data.data(), data.size(), 0};
   // One decoding step: returns how many bytes it produced; `last` is zstd's hint (0 = frame done).
   size_t last = 1;
   auto step = [&] {
     ZSTD_outBuffer output{chunk.data(), chunk.size(), 0};
-    last = ZSTD_decompressStream(stream.get(), &output, &input);
+    last = ZSTD_decompressStream(stream, &output, &input);
     if (ZSTD_isError(last)) throw CompressError(std::string("corrupt zstd body: ") + ZSTD_getErrorName(last));
     if (out.size() + output.pos > max_size)
       throw TooLarge("body expands beyond " + std::to_string(max_size) + " bytes");

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "platform/compress.h"
+#include "platform/json_text.h"
 #include "platform/log.h"
 #include "platform/sqlite.h"
 #include "registry/blobs.h"
@@ -37,24 +38,33 @@ std::vector<std::string> split_path(const std::string& path) {
 
 }  // namespace
 
-Json read_json_body(const ApiRequest& request) {
+namespace {
+
+// The request's body as text, expanded if it came compressed.
+std::string read_body_text(const ApiRequest& request) {
   const std::string encoding = request.header("Content-Encoding");
   if (!encoding.empty() && encoding != sync::kZstd && encoding != "identity")
     throw ApiError(415, "unsupported_encoding", "Content-Encoding '" + encoding + "' is not supported; use zstd");
-  std::string text;
   try {
-    text = encoding == sync::kZstd ? compress::zstd_decompress(request.body, sync::kMaxExpandedBody) : request.body;
+    return sync::expand_body(request.body, encoding == sync::kZstd, sync::kMaxExpandedBody);
   } catch (const compress::TooLarge&) {
     throw ApiError(413, "too_large", "request body expands beyond " + std::to_string(sync::kMaxExpandedBody) + " bytes");
   } catch (const compress::CompressError& error) {
     throw ApiError(400, "malformed_body", error.what());
   }
-  if (text.size() > sync::kMaxExpandedBody)
-    throw ApiError(413, "too_large", "request body is larger than " + std::to_string(sync::kMaxExpandedBody) + " bytes");
+}
+
+ApiError malformed_json(const std::string& where) {
+  return ApiError(400, "malformed_json", "request body is not valid JSON (" + where + ")");
+}
+
+}  // namespace
+
+Json read_json_body(const ApiRequest& request) {
   try {
-    return Json::parse(text);
+    return Json::parse(read_body_text(request));
   } catch (const Json::parse_error& error) {
-    throw ApiError(400, "malformed_json", "request body is not valid JSON (at byte " + std::to_string(error.byte) + ")");
+    throw malformed_json("at byte " + std::to_string(error.byte));
   }
 }
 
@@ -69,9 +79,13 @@ std::string string_field(const Json& body, const char* key) {
 }  // namespace
 
 ApiResponse json_response(const ApiRequest& request, const Json& body, int status) {
+  return text_response(request, body.dump(), status);
+}
+
+ApiResponse text_response(const ApiRequest& request, std::string body, int status) {
   ApiResponse response;
   response.status = status;
-  response.body = body.dump();
+  response.body = std::move(body);
   // Compress when the caller can read it and it is worth it.
   if (request.header("Accept-Encoding").find(sync::kZstd) != std::string::npos && response.body.size() > 256) {
     response.body = compress::zstd_compress(response.body);
@@ -178,8 +192,13 @@ ApiResponse Api::route(const ApiRequest& request) {
 
   if (resource == "sync" && parts.size() == 2) {
     expect("POST");
-    const sync::SyncRequest sync_request = sync::sync_request_from_json(read_json_body(request));
-    return json_response(request, sync::to_json(registry_.sync(who, sync_request)));
+    sync::SyncRequest sync_request;
+    try {
+      sync_request = sync::decode_request(read_body_text(request));
+    } catch (const json_text::ParseError& error) {
+      throw malformed_json(error.what());
+    }
+    return text_response(request, sync::encode_response(registry_.sync(who, sync_request)));
   }
   if (resource == "records" && parts.size() == 4) {
     expect("GET");

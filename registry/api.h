@@ -62,5 +62,7 @@ ApiResponse error_response(int status, const std::string& code, const std::strin
 Json read_json_body(const ApiRequest& request);
 // A JSON answer, compressed when the caller accepts zstd and it is worth it.
 ApiResponse json_response(const ApiRequest& request, const Json& body, int status = 200);
+// The same for a body that is JSON text already.
+ApiResponse text_response(const ApiRequest& request, std::string body, int status = 200);
 
 }  // namespace outpost::registry

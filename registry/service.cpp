@@ -372,7 +372,7 @@ void Registry::Merge::apply(const RecordChange& change) {
       clamped_writes_[{change.collection, change.id, incoming.stamp.hlc}] = stamp.hlc;
     }
     clock_.observe(stamp.hlc);
-    StoredField data{incoming.value.dump(), stamp, incoming.wall_ms};
+    StoredField data{incoming.value, stamp, incoming.wall_ms};
     if (field != kDeletedField && (!newest_edit || stamp > *newest_edit)) newest_edit = stamp;
 
     auto it = current.find(field);
@@ -468,7 +468,8 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
       if (value.stamp.replica != device.replica)
         throw ApiError(400, "foreign_stamp", where + "." + field + ": a device can only send its own writes");
       if (is_conflict_record ? field != kResolutionField
-                             : field == kDeletedField ? !value.value.is_boolean() : !sync::is_valid_field_name(field))
+                             : field == kDeletedField ? value.value != "true" && value.value != "false"
+                                                      : !sync::is_valid_field_name(field))
         throw ApiError(400, "invalid_field", where + ": field '" + field + "' cannot be written here");
     }
     if (sync::is_registry_written(change.collection))
@@ -502,8 +503,9 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
     PulledRecord record{row.collection, row.id, {}};
     // Every field but the device's own: a record's row moves to the end of the feed with its
     // newest write and carries older fields along, which a batched pull may not have seen.
-    sync::for_each_stored_field(row.fields, [&](const std::string& name, const Json& value, Stamp stamp, int64_t at) {
-      if (stamp.replica != device.replica) record.fields.emplace(name, PulledField{value, std::move(stamp), at});
+    sync::visit_stored_fields(row.fields, [&](std::string_view name, std::string_view value, Stamp&& stamp, int64_t at) {
+      if (stamp.replica != device.replica)
+        record.fields.emplace(name, PulledField{std::string(value), std::move(stamp), at});
     });
     bytes += row.fields.size();
     if (!record.fields.empty()) response.changes.push_back(std::move(record));

@@ -4,6 +4,8 @@
 
 #include <memory>
 
+#include "platform/json_text.h"
+
 namespace outpost::registry {
 
 namespace {
@@ -52,6 +54,25 @@ Device device_from_row(const db::Statement& row) {
   device.created_ms = row.int64(7);
   device.last_seen_ms = row.int64(8);
   return device;
+}
+
+// A record's applied marks as stored: {"replica": hlc, ...}.
+std::string encode_applied(const std::map<std::string, int64_t>& applied) {
+  std::string text = "{";
+  for (const auto& [replica, hlc] : applied) {
+    if (text.size() > 1) text += ',';
+    json_text::append_string(text, replica);
+    text += ':' + std::to_string(hlc);
+  }
+  return text + '}';
+}
+
+std::map<std::string, int64_t> decode_applied(std::string_view text) {
+  std::map<std::string, int64_t> applied;
+  json_text::Reader reader(text);
+  reader.object([&](std::string_view replica) { applied.emplace(replica, reader.integer()); });
+  reader.finish();
+  return applied;
 }
 
 constexpr char kDeviceColumns[] =
@@ -246,8 +267,8 @@ StoredRecord SqliteStore::load_record(const std::string& collection, const std::
   auto& select = db_.prepare("SELECT partition, fields, applied, seq FROM records WHERE collection=? AND id=?");
   select.bind(1, collection).bind(2, id);
   if (!select.step()) return {};
-  return StoredRecord{select.text(0), sync::decode_fields(select.text(1)),
-                      nlohmann::json::parse(select.text(2)).get<std::map<std::string, int64_t>>(), select.int64(3)};
+  return StoredRecord{select.text(0), sync::decode_fields(select.text(1)), decode_applied(select.text(2)),
+                      select.int64(3)};
 }
 
 void SqliteStore::write_record(const std::string& collection, const std::string& id, const std::string& partition,
@@ -262,7 +283,7 @@ void SqliteStore::write_record(const std::string& collection, const std::string&
       .bind(4, partition)
       .bind(5, sync::sole_writer(record.fields))
       .bind(6, sync::encode_fields(record.fields))
-      .bind(7, nlohmann::json(record.applied).dump())
+      .bind(7, encode_applied(record.applied))
       .run();
 }
 

@@ -33,7 +33,7 @@ HttpResponse SyncEngine::post(const OutgoingBatch& batch, SyncReport& report, co
                      {"Content-Type", "application/json"},
                      {"Content-Encoding", kZstd},
                      {"Accept-Encoding", kZstd}};
-  request.body = encode_body(to_json(batch.request));
+  request.body = compress_body(encode_request(batch.request));
 
   auto backoff = options.first_backoff;
   for (int attempt = 1;; ++attempt) {
@@ -87,7 +87,7 @@ SyncReport SyncEngine::run(const SyncOptions& options) {
     SyncResponse response;
     try {
       const bool compressed = answer.header("Content-Encoding") == kZstd;
-      response = sync_response_from_json(decode_body(answer.body, compressed));
+      response = decode_response(expand_body(answer.body, compressed));
     } catch (const std::exception& error) {
       throw SyncError(std::string("unreadable answer from the registry: ") + error.what(), true);
     }

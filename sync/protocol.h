@@ -1,12 +1,15 @@
 // The sync protocol's messages and their JSON form (docs/protocol.md describes the wire).
 // One POST /v1/sync carries a device's outgoing changes and its cursor; the answer carries the
-// acknowledgement, the changes the device has not seen and the new cursor.
+// acknowledgement, the changes the device has not seen and the new cursor. Field values stay
+// JSON text from the writing device to every store and body: the messages are read and written
+// as text (platform/json_text.h), never as a document tree.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,7 +51,7 @@ bool is_within_value_depth(const Json& value);
 // --- Push
 
 struct FieldChange {
-  Json value;
+  std::string value;  // JSON text
   Stamp stamp;
   std::optional<Stamp> base;  // the stamp this write overwrote on the writing device
   int64_t wall_ms = 0;        // the device's wall time at the write: shown to people, never compared
@@ -77,7 +80,7 @@ struct SyncRequest {
 // --- Pull
 
 struct PulledField {
-  Json value;
+  std::string value;  // JSON text
   Stamp stamp;
   int64_t wall_ms = 0;
 };
@@ -86,7 +89,7 @@ struct PulledRecord {
   std::string collection;
   std::string id;
   std::map<std::string, PulledField> fields;
-  Json values() const;  // {field: value}
+  Json values() const;  // {field: value}, parsed
 };
 
 struct ClampedStamp {
@@ -105,20 +108,27 @@ struct SyncResponse {
   std::vector<std::string> collections;
 };
 
-Json to_json(const SyncRequest& request);
-Json to_json(const SyncResponse& response);
+// --- JSON text of the messages. The readers throw json_text::ParseError for malformed JSON and
+// std::invalid_argument naming the path of the first element of the wrong shape
+// ("changes[3].f.name.v: nested deeper than 32 levels").
+
+std::string encode_request(const SyncRequest& request);
+SyncRequest decode_request(std::string_view text);
+std::string encode_response(const SyncResponse& response);
+SyncResponse decode_response(std::string_view text);
+
 // One record with its fields' stamps, as a sync answer carries it (bundles and shares do too).
 Json to_json(const PulledRecord& record);
 // Throws std::invalid_argument starting with `where`.
 PulledRecord pulled_record_from_json(const Json& json, const std::string& where);
-// Both throw std::invalid_argument with the path of the first malformed element.
-SyncRequest sync_request_from_json(const Json& json);
-SyncResponse sync_response_from_json(const Json& json);
 
 // --- Bodies: JSON compressed with zstd
 
 constexpr char kZstd[] = "zstd";
+std::string compress_body(std::string_view json_text);
 std::string encode_body(const Json& json);
+// The JSON text of a body. Throws compress::TooLarge or compress::CompressError.
+std::string expand_body(const std::string& body, bool compressed, size_t max_expanded = kMaxExpandedBody);
 // Throws compress::TooLarge, compress::CompressError or std::invalid_argument (bad JSON).
 Json decode_body(const std::string& body, bool compressed, size_t max_expanded = kMaxExpandedBody);
 

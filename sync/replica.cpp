@@ -4,6 +4,7 @@
 #include <set>
 
 #include "platform/crypto.h"
+#include "platform/json_text.h"
 
 namespace outpost::sync {
 
@@ -188,12 +189,19 @@ void Replica::write_local(const std::string& collection, const std::string& id,
   }
 
   // The clock ticks past every stamp this replica has seen, so a local write always wins here.
-  Json outgoing = Json::object();
+  // The outbox row holds {"field": [value, base], ...}.
+  std::string outgoing = "{";
   for (const auto& [field, value] : fields) {
+    if (outgoing.size() > 1) outgoing += ',';
+    json_text::append_string(outgoing, field);
+    std::string text = value.dump();
+    outgoing += ":[" + text + ',';
     auto current = stored.find(field);
-    outgoing[field] = Json::array({value, current == stored.end() ? Json() : stamp_to_json(current->second.stamp)});
-    stored[field] = StoredField{value.dump(), stamp, wall};
+    append_stamp(outgoing, current == stored.end() ? std::nullopt : std::optional<Stamp>(current->second.stamp));
+    outgoing += ']';
+    stored[field] = StoredField{std::move(text), stamp, wall};
   }
+  outgoing += '}';
   save_fields(collection, id, stored);
   auto& insert = db_.prepare(
       "INSERT INTO outbox(collection, id, hlc, at, deleted_base_hlc, deleted_base_replica, seen, priority, fields) "
@@ -203,7 +211,7 @@ void Replica::write_local(const std::string& collection, const std::string& id,
     insert.bind(5, tombstone->hlc).bind(6, tombstone->replica);
   else
     insert.bind(5, nullptr).bind(6, nullptr);
-  insert.bind(7, seen).bind(8, priority).bind(9, outgoing.dump()).run();
+  insert.bind(7, seen).bind(8, priority).bind(9, outgoing).run();
 }
 
 Stamp Replica::put(const std::string& collection, const std::string& id, const Json& fields, int priority) {
@@ -402,24 +410,33 @@ OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {
           if (auto parsed = stamp_from_json(stamp, "outbox seen")) entry.seen[name] = *parsed;
       }
       const Stamp stamp{rows.int64(1), replica_id_};
-      const std::string fields_text = rows.text(7);
+      const std::string_view fields_text = rows.text_view(7);
       size += fields_text.size() + 96;
-      const Json fields = parse_stored(fields_text);
-      for (auto it = fields.begin(); it != fields.end(); ++it) {
-        FieldChange change{(*it)[0], stamp, stamp_from_json((*it)[1], "outbox base"), rows.int64(2)};
+      json_text::Reader reader(fields_text);
+      reader.object([&](std::string_view name_view) {
+        std::string name(name_view);
+        FieldChange change{{}, stamp, std::nullopt, rows.int64(2)};
+        int index = 0;
+        reader.array([&] {
+          if (index++ == 0) {
+            change.value = std::string(reader.value());
+          } else {
+            change.base = read_stamp(reader);
+          }
+        });
         // A write over our own earlier pending write of the field replaces it: only the newer
         // value travels, over the base the earlier one had. One a pulled change beat (its base
         // is that change) stays, so the registry records the conflict.
-        if (auto earlier = latest.find(it.key()); earlier != latest.end()) {
+        if (auto earlier = latest.find(name); earlier != latest.end()) {
           auto& replaced = entries[earlier->second].fields;
-          if (change.base && *change.base == replaced.at(it.key()).stamp) {
-            change.base = replaced.at(it.key()).base;
-            replaced.erase(it.key());
+          if (change.base && *change.base == replaced.at(name).stamp) {
+            change.base = replaced.at(name).base;
+            replaced.erase(name);
           }
         }
-        latest[it.key()] = entries.size();
-        entry.fields.emplace(it.key(), std::move(change));
-      }
+        latest[name] = entries.size();
+        entry.fields.emplace(std::move(name), std::move(change));
+      });
       entries.push_back(std::move(entry));
     }
     entries.erase(std::remove_if(entries.begin(), entries.end(), [](const RecordChange& e) { return e.fields.empty(); }),
@@ -477,9 +494,9 @@ void Replica::apply_response(const OutgoingBatch& batch, const SyncResponse& res
 
 PulledRecord as_pulled(const Record& record) {
   PulledRecord out{record.collection, record.id, {}};
-  for (const auto& [name, field] : record.fields) out.fields[name] = {field.value, field.stamp, field.wall_ms};
+  for (const auto& [name, field] : record.fields) out.fields[name] = {field.value.dump(), field.stamp, field.wall_ms};
   if (record.tombstone)
-    out.fields[kDeletedField] = {record.tombstone->value, record.tombstone->stamp, record.tombstone->wall_ms};
+    out.fields[kDeletedField] = {record.tombstone->value.dump(), record.tombstone->stamp, record.tombstone->wall_ms};
   return out;
 }
 
@@ -491,7 +508,7 @@ void Replica::merge_pulled(const std::vector<PulledRecord>& records) {
       clock_.observe(pulled.stamp.hlc);
       auto it = stored.find(field);
       if (it != stored.end() && !(pulled.stamp > it->second.stamp)) continue;  // last writer wins
-      stored[field] = StoredField{pulled.value.dump(), pulled.stamp, pulled.wall_ms};
+      stored[field] = StoredField{pulled.value, pulled.stamp, pulled.wall_ms};
       changed = true;
     }
     if (changed) save_fields(record.collection, record.id, stored);

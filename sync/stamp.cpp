@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "platform/json_text.h"
+
 namespace outpost::sync {
 
 nlohmann::json stamp_to_json(const std::optional<Stamp>& stamp) {
@@ -15,6 +17,42 @@ std::optional<Stamp> stamp_from_json(const nlohmann::json& value, const std::str
       value[0].get<int64_t>() <= 0 || value[1].get_ref<const std::string&>().empty())
     throw std::invalid_argument(where + ": expected a stamp [hlc, \"replica\"]");
   return Stamp{value[0].get<int64_t>(), value[1].get<std::string>()};
+}
+
+void append_stamp(std::string& out, const std::optional<Stamp>& stamp) {
+  if (!stamp) {
+    out += "null";
+    return;
+  }
+  out += '[';
+  out += std::to_string(stamp->hlc);
+  out += ',';
+  json_text::append_string(out, stamp->replica);
+  out += ']';
+}
+
+std::optional<Stamp> read_stamp(json_text::Reader& reader) {
+  if (reader.null()) return std::nullopt;
+  const char* const expected = "expected a stamp [hlc, \"replica\"]";
+  Stamp stamp;
+  int index = 0;
+  try {
+    reader.array([&] {
+      if (index == 0)
+        stamp.hlc = reader.integer();
+      else if (index == 1)
+        stamp.replica = reader.string();
+      else
+        throw std::invalid_argument(expected);
+      ++index;
+    });
+  } catch (const json_text::ParseError&) {
+    throw;
+  } catch (const std::invalid_argument&) {
+    throw std::invalid_argument(expected);
+  }
+  if (index != 2 || stamp.hlc <= 0 || stamp.replica.empty()) throw std::invalid_argument(expected);
+  return stamp;
 }
 
 int64_t HybridClock::tick() {

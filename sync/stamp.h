@@ -12,6 +12,10 @@
 
 #include "platform/clock.h"
 
+namespace outpost::json_text {
+class Reader;
+}
+
 namespace outpost::sync {
 
 struct Stamp {
@@ -34,6 +38,9 @@ inline int64_t hlc_from_millis(int64_t ms) { return ms << kHlcCounterBits; }
 nlohmann::json stamp_to_json(const std::optional<Stamp>& stamp);
 // Throws std::invalid_argument naming `where` when the JSON is not a stamp.
 std::optional<Stamp> stamp_from_json(const nlohmann::json& value, const std::string& where);
+// The same as text. read_stamp throws std::invalid_argument when the value is not a stamp.
+void append_stamp(std::string& out, const std::optional<Stamp>& stamp);
+std::optional<Stamp> read_stamp(json_text::Reader& reader);
 
 // A hybrid logical clock: never goes backwards, stays close to wall time, and moves past every
 // stamp it observes so that a write made after seeing another always sorts after it.

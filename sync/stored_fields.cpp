@@ -1,6 +1,6 @@
 #include "sync/stored_fields.h"
 
-#include <stdexcept>
+#include "platform/json_text.h"
 
 namespace outpost::sync {
 
@@ -10,33 +10,59 @@ std::string encode_fields(const StoredFields& fields) {
   std::string text = "{";
   for (const auto& [name, field] : fields) {
     if (text.size() > 1) text += ',';
-    text += Json(name).dump();
+    json_text::append_string(text, name);
     text += ":[";
     text += field.value;
-    text += ',' + std::to_string(field.stamp.hlc) + ',' + Json(field.stamp.replica).dump() + ',' +
-            std::to_string(field.wall_ms) + ']';
+    text += ',';
+    text += std::to_string(field.stamp.hlc);
+    text += ',';
+    json_text::append_string(text, field.stamp.replica);
+    text += ',';
+    text += std::to_string(field.wall_ms);
+    text += ']';
   }
   text += '}';
   return text;
 }
 
-void for_each_stored_field(const std::string& text,
-                           const std::function<void(const std::string&, const Json&, Stamp, int64_t)>& visit) {
-  const Json parsed = Json::parse(text, nullptr, false);
-  if (!parsed.is_object()) throw std::invalid_argument("stored record is not a JSON object");
-  for (auto it = parsed.begin(); it != parsed.end(); ++it) {
-    const Json& row = *it;
-    if (!row.is_array() || row.size() != 4 || !row[1].is_number_integer() || !row[2].is_string() ||
-        !row[3].is_number_integer())
-      throw std::invalid_argument("stored field '" + it.key() + "' is malformed");
-    visit(it.key(), row[0], Stamp{row[1].get<int64_t>(), row[2].get<std::string>()}, row[3].get<int64_t>());
+void visit_stored_fields(std::string_view text,
+                         const std::function<void(std::string_view, std::string_view, Stamp&&, int64_t)>& visit) {
+  try {
+    json_text::Reader reader(text);
+    reader.object([&](std::string_view name) {
+      std::string_view value;
+      Stamp stamp;
+      int64_t wall_ms = 0;
+      int index = 0;
+      reader.array([&] {
+        switch (index++) {
+          case 0: value = reader.value(); break;
+          case 1: stamp.hlc = reader.integer(); break;
+          case 2: stamp.replica = reader.string(); break;
+          case 3: wall_ms = reader.integer(); break;
+          default: reader.fail("more than four elements");
+        }
+      });
+      if (index != 4) reader.fail("fewer than four elements");
+      visit(name, value, std::move(stamp), wall_ms);
+    });
+    reader.finish();
+  } catch (const json_text::ParseError& error) {
+    throw std::invalid_argument(std::string("stored record is malformed ") + error.what());
   }
 }
 
-StoredFields decode_fields(const std::string& text) {
+void for_each_stored_field(const std::string& text,
+                           const std::function<void(const std::string&, const Json&, Stamp, int64_t)>& visit) {
+  visit_stored_fields(text, [&](std::string_view name, std::string_view value, Stamp&& stamp, int64_t wall_ms) {
+    visit(std::string(name), Json::parse(value), std::move(stamp), wall_ms);
+  });
+}
+
+StoredFields decode_fields(std::string_view text) {
   StoredFields fields;
-  for_each_stored_field(text, [&](const std::string& name, const Json& value, Stamp stamp, int64_t wall_ms) {
-    fields.emplace(name, StoredField{value.dump(), std::move(stamp), wall_ms});
+  visit_stored_fields(text, [&](std::string_view name, std::string_view value, Stamp&& stamp, int64_t wall_ms) {
+    fields.insert_or_assign(std::string(name), StoredField{std::string(value), std::move(stamp), wall_ms});
   });
   return fields;
 }

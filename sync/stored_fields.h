@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "sync/stamp.h"
 
@@ -21,10 +22,12 @@ struct StoredField {
 using StoredFields = std::map<std::string, StoredField>;
 
 std::string encode_fields(const StoredFields& fields);
-// Both throw std::invalid_argument when `text` is not what encode_fields writes.
-StoredFields decode_fields(const std::string& text);
-// Calls visit(name, value, stamp, wall_ms) for each field, parsing `text` once: for readers
-// that want values as JSON rather than as text.
+// These throw std::invalid_argument when `text` is not what encode_fields writes.
+StoredFields decode_fields(std::string_view text);
+// Calls visit(name, value as JSON text, stamp, wall_ms) for each field, without copying.
+void visit_stored_fields(std::string_view text,
+                         const std::function<void(std::string_view, std::string_view, Stamp&&, int64_t)>& visit);
+// The same with values parsed: for readers that want values as JSON rather than as text.
 void for_each_stored_field(const std::string& text,
                            const std::function<void(const std::string&, const nlohmann::json&, Stamp, int64_t)>& visit);
 // The replica that wrote every field, or "" when there were several.

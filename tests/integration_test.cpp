@@ -347,7 +347,7 @@ class Http {
   }
   // As the client sends it: zstd-compressed JSON.
   sync::HttpResponse post_sync(const std::string& token, const sync::SyncRequest& request) const {
-    return send("POST", "/v1/sync", token, sync::encode_body(sync::to_json(request)),
+    return send("POST", "/v1/sync", token, sync::compress_body(sync::encode_request(request)),
                 {{"Content-Type", "application/json"}, {"Content-Encoding", sync::kZstd}});
   }
 
@@ -391,7 +391,7 @@ sync::SyncRequest write_request(int64_t seq, const std::string& replica, const s
                                 const std::string& collection = kCollection) {
   const int64_t now = outpost::SystemClock::instance().now_ms();
   sync::FieldChange change;
-  change.value = value;
+  change.value = value.dump();
   change.stamp = sync::Stamp{sync::hlc_from_millis(now), replica};
   change.wall_ms = now;
   sync::RecordChange record;
@@ -407,7 +407,7 @@ sync::SyncRequest write_request(int64_t seq, const std::string& replica, const s
 // The JSON text of a request writing `id`.notes with a value of `size` bytes, built without
 // the several copies a JSON value that size would cost.
 std::string padded_request_text(int64_t seq, const std::string& replica, const std::string& id, size_t size) {
-  const std::string text = sync::to_json(write_request(seq, replica, id, "notes", "PAD")).dump();
+  const std::string text = sync::encode_request(write_request(seq, replica, id, "notes", "PAD"));
   const size_t pad = text.find("\"PAD\"");
   return text.substr(0, pad + 1) + std::string(size, 'x') + text.substr(pad + 4);
 }
@@ -1146,7 +1146,7 @@ TEST_CASE("integration: bad requests get clear 4xx JSON errors and write nothing
     expect_refusal(http.get(record_path(id, collection), login.token), 404, "not_found");
   };
   const auto sync_body = [&](const std::string& id) {
-    return sync::to_json(write_request(seq, login.replica_id, id)).dump();
+    return sync::encode_request(write_request(seq, login.replica_id, id));
   };
   const std::vector<std::pair<std::string, std::string>> plain_json = {{"Content-Type", "application/json"}};
 
@@ -1204,7 +1204,7 @@ TEST_CASE("integration: bad requests get clear 4xx JSON errors and write nothing
     check_absent("e-foreign");
   }
   SUBCASE("a request without seq") {
-    Json body = sync::to_json(write_request(seq, login.replica_id, "e-no-seq"));
+    Json body = Json::parse(sync::encode_request(write_request(seq, login.replica_id, "e-no-seq")));
     body.erase("seq");
     const Json error =
         expect_refusal(http.send("POST", "/v1/sync", login.token, body.dump(), plain_json), 400, "invalid_request");

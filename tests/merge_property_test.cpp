@@ -255,7 +255,7 @@ TEST_CASE("merge property: field changes applied in any order, duplicated, give 
     for (int i = 0; i < 80; ++i) {
       sync::PulledRecord record{"notes", "r" + std::to_string(pick(5)), {}};
       record.fields["f" + std::to_string(pick(3))] =
-          sync::PulledField{pick(10), Stamp{sync::hlc_from_millis(1000 + pick(40)) + i, "replica" + std::to_string(pick(3))}, 0};
+          sync::PulledField{std::to_string(pick(10)), Stamp{sync::hlc_from_millis(1000 + pick(40)) + i, "replica" + std::to_string(pick(3))}, 0};
       changes.push_back(record);
     }
     std::optional<FieldSnapshot> first;

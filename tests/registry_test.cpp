@@ -118,9 +118,9 @@ TEST_CASE("registry: malformed or forbidden sync requests write nothing") {
     sync::RecordChange change;
     change.collection = collection;
     change.id = "shared-id";
-    change.fields[field] = sync::FieldChange{value, sync::Stamp{sync::hlc_from_millis(World::kStart), stranger.replica->replica_id()}, {}, 0};
+    change.fields[field] = sync::FieldChange{value.dump(), sync::Stamp{sync::hlc_from_millis(World::kStart), stranger.replica->replica_id()}, {}, 0};
     request.changes.push_back(change);
-    return sync::to_json(request);
+    return Json::parse(sync::encode_request(request));
   };
   auto forbidden = post(world, "/v1/sync", request_with("notes", "text", "org two"), stranger.token);
   CHECK(forbidden.status == 403);

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "platform/crypto.h"
+#include "platform/json_text.h"
 #include "support/world.h"
 
 using namespace outpost;
@@ -27,7 +28,7 @@ TEST_CASE("replica: put, get, list and delete are local and queued") {
   const sync::OutgoingBatch batch = replica.next_batch();
   REQUIRE(batch.request.changes.size() == 3);
   CHECK(batch.request.changes[0].fields.count("members") == 0);
-  CHECK(batch.request.changes[1].fields.at("members").value == 6);
+  CHECK(batch.request.changes[1].fields.at("members").value == "6");
 
   replica.remove("submissions", "s2");
   CHECK(replica.list("submissions").size() == 1);
@@ -278,11 +279,18 @@ TEST_CASE("protocol: hostile bodies are refused with the path of the problem") {
   for (int i = 0; i < 40; ++i) nested = Json::array({nested});
   Json request = {{"seq", 1}, {"cursor", 0}, {"changes", Json::array({{{"c", "notes"}, {"id", "x"},
       {"f", {{"a", {{"v", nested}, {"s", {5, "r"}}}}}}}})}};
-  CHECK_THROWS_WITH(sync::sync_request_from_json(request), doctest::Contains("changes[0].f.a.v: nested deeper"));
+  CHECK_THROWS_WITH(sync::decode_request(request.dump()), doctest::Contains("changes[0].f.a.v: nested deeper"));
   request["changes"][0]["f"]["a"] = {{"v", 1}, {"s", "not a stamp"}};
-  CHECK_THROWS_WITH(sync::sync_request_from_json(request), doctest::Contains("changes[0].f.a.s: expected a stamp"));
+  CHECK_THROWS_WITH(sync::decode_request(request.dump()), doctest::Contains("changes[0].f.a.s: expected a stamp"));
   request["changes"] = "nope";
-  CHECK_THROWS_WITH(sync::sync_request_from_json(request), doctest::Contains("request.changes: expected an array"));
+  CHECK_THROWS_WITH(sync::decode_request(request.dump()), doctest::Contains("request.changes: expected an array"));
+  // Malformed JSON is told apart from JSON of the wrong shape, and located.
+  CHECK_THROWS_AS(sync::decode_request(R"({"seq": 1, "cursor": 0, "changes": [}])"), json_text::ParseError);
+  CHECK_THROWS_WITH(sync::decode_request(R"({"seq": 1, "cursor": 0, "changes": [}])"), doctest::Contains("at byte 36"));
+  // A deep body is refused by the reader, which does not recurse either.
+  CHECK_THROWS_WITH(sync::decode_request(R"({"seq":1,"cursor":0,"changes":[{"c":"notes","id":"x","f":{"a":{"s":[5,"r"],"v":)" +
+                                         deep + "}}}]}"),
+                    doctest::Contains("nested deeper"));
   sync::Replica replica(":memory:");
   CHECK_THROWS_WITH(replica.put("notes", "x", {{"a", nested}}), doctest::Contains("nested deeper"));
 }

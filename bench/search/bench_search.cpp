@@ -173,7 +173,7 @@ void build_catalog(outpost::client::Home& home, size_t entries) {
       ++hlc;
       const Json fields = info.to_fields();
       for (const auto& [name, value] : fields.items())
-        record.fields[name] = sync::PulledField{value, sync::Stamp{hlc, sync::kRegistryReplica}, info.created_ms};
+        record.fields[name] = sync::PulledField{value.dump(), sync::Stamp{hlc, sync::kRegistryReplica}, info.created_ms};
       response.changes.push_back(std::move(record));
     }
     response.cursor = static_cast<int64_t>(done);
