@@ -1,10 +1,9 @@
-#include <csignal>
 #include <iostream>
 
+#include "platform/process.h"
 #include "registry/cli.h"
 
 int main(int argc, char** argv) {
-  // A peer that hangs up mid-transfer is an error to report, not a reason to die.
-  std::signal(SIGPIPE, SIG_IGN);
+  outpost::process::init();
   return outpost::registry::run_cli(std::vector<std::string>(argv + 1, argv + argc), std::cout, std::cerr);
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 
 #include "platform/crypto.h"
 #include "platform/json_text.h"
@@ -10,7 +11,8 @@ namespace outpost::sync {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+// 3 added outbox.later; files of version 2 are upgraded in place.
+constexpr int kSchemaVersion = 3;
 
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -23,12 +25,13 @@ CREATE TABLE IF NOT EXISTS records(
 CREATE UNIQUE INDEX IF NOT EXISTS records_by_key ON records(collection, id);
 -- Local writes the registry has not acknowledged, one row per user action on a record: its
 -- stamp, and each field as [value, base], base being the stamp the write overwrote here.
--- deleted_base is the record's tombstone stamp at the time; seen, for a delete, every field's.
+-- deleted_base is the record's tombstone stamp at the time; seen, for a delete, every field's;
+-- later, that newer writes of the record wait behind this one.
 CREATE TABLE IF NOT EXISTS outbox(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   collection TEXT NOT NULL, id TEXT NOT NULL, hlc INTEGER NOT NULL, at INTEGER NOT NULL,
   deleted_base_hlc INTEGER, deleted_base_replica TEXT, seen TEXT, priority INTEGER NOT NULL DEFAULT 0,
-  fields TEXT NOT NULL);
+  fields TEXT NOT NULL, later INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS outbox_by_record ON outbox(collection, id, seq);
 CREATE INDEX IF NOT EXISTS outbox_by_priority ON outbox(priority DESC, seq);
 )sql";
@@ -90,11 +93,13 @@ Replica::Replica(const std::string& path, const Clock& clock) : db_(path), clock
   if (version > kSchemaVersion)
     throw ReplicaError(path + " was written by a newer Outpost (schema " + std::to_string(version) +
                        "); update Outpost to open it");
-  if (version != 0 && version < kSchemaVersion)
+  if (version != 0 && version < 2)
     throw ReplicaError(path + " was written by a development build of Outpost (schema " + std::to_string(version) +
                        ") that this one cannot read; sync it with that build, then start with a new home");
   {
     db::Transaction tx(db_);
+    // Rows already waiting may have later writes behind them: marked so, they are read whole.
+    if (version == 2) db_.exec("ALTER TABLE outbox ADD COLUMN later INTEGER NOT NULL DEFAULT 1");
     db_.exec(kSchema);
     db_.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     if (!meta("replica_id")) set_meta("replica_id", crypto::random_hex(16));
@@ -172,20 +177,17 @@ void Replica::write_local(const std::string& collection, const std::string& id,
     seen = stamps.dump();
   }
 
-  // All pending writes of a record share its highest priority, so they leave in the order written.
+  // All pending writes of a record share its highest priority, so they leave in the order
+  // written; those already waiting learn that a later one follows.
   auto& top = db_.prepare("SELECT max(priority) FROM outbox WHERE collection=? AND id=?");
   top.bind(1, collection).bind(2, id);
-  if (top.step() && !top.is_null(0) && top.int64(0) != priority) {
-    const int64_t existing = top.int64(0);
-    if (existing > priority) {
-      priority = static_cast<int>(existing);
-    } else {
-      db_.prepare("UPDATE outbox SET priority=? WHERE collection=? AND id=?")
-          .bind(1, priority)
-          .bind(2, collection)
-          .bind(3, id)
-          .run();
-    }
+  if (top.step() && !top.is_null(0)) {
+    priority = std::max(priority, static_cast<int>(top.int64(0)));
+    db_.prepare("UPDATE outbox SET priority=?, later=1 WHERE collection=? AND id=?")
+        .bind(1, priority)
+        .bind(2, collection)
+        .bind(3, id)
+        .run();
   }
 
   // The clock ticks past every stamp this replica has seen, so a local write always wins here.
@@ -374,6 +376,87 @@ std::vector<QueuedRecord> Replica::queued_records(int min_priority) {
 
 // --- Sync
 
+namespace {
+
+constexpr char kOutboxColumns[] =
+    "SELECT seq, collection, id, hlc, at, deleted_base_hlc, deleted_base_replica, seen, priority, fields, later "
+    "FROM outbox ";
+
+struct OutboxRow {
+  int64_t seq = 0;
+  int64_t hlc = 0;
+  int64_t at = 0;
+  std::optional<Stamp> deleted_base;
+  std::optional<std::string> seen;
+  int priority = 0;
+  std::string fields;
+  bool later = false;  // newer pending writes of the same record follow
+};
+
+OutboxRow outbox_row(const db::Statement& row) {
+  return {row.int64(0),           row.int64(3), row.int64(4), stamp_columns(row, 5, 6), row.optional_text(7),
+          static_cast<int>(row.int64(8)), row.text(9), row.int64(10) != 0};
+}
+
+// One record's pending writes, in the order written.
+struct PendingRecord {
+  std::string collection, id;
+  std::vector<OutboxRow> rows;
+  size_t bytes = 0;
+  bool complete = false;
+};
+
+// A record's pending writes as a request carries them: one entry per write, in the order
+// written. A write over our own earlier pending write of a field replaces it: only the newer
+// value travels, over the base the earlier one had. One a pulled change beat (its base is that
+// change) stays, so the registry records the conflict.
+std::vector<RecordChange> pending_changes(const PendingRecord& record, const std::string& replica_id) {
+  std::vector<RecordChange> entries;
+  std::map<std::string, size_t, std::less<>> latest;  // field -> entry holding its newest write
+  for (const OutboxRow& row : record.rows) {
+    RecordChange entry;
+    entry.collection = record.collection;
+    entry.id = record.id;
+    entry.priority = row.priority;
+    entry.deleted_base = row.deleted_base;
+    if (row.seen) {
+      json_text::Reader seen(*row.seen);
+      seen.object([&](std::string_view name) {
+        if (auto stamp = read_stamp(seen)) entry.seen.emplace(name, std::move(*stamp));
+      });
+    }
+    const Stamp stamp{row.hlc, replica_id};
+    json_text::Reader fields(row.fields);
+    fields.object([&](std::string_view name) {
+      FieldChange change{{}, stamp, std::nullopt, row.at};
+      bool first = true;
+      fields.array([&] {
+        if (first) change.value = std::string(fields.value());
+        else change.base = read_stamp(fields);
+        first = false;
+      });
+      if (auto earlier = latest.find(name); earlier != latest.end()) {
+        auto& replaced = entries[earlier->second].fields;
+        auto previous = replaced.find(std::string(name));
+        if (change.base && *change.base == previous->second.stamp) {
+          change.base = previous->second.base;
+          replaced.erase(previous);
+        }
+        earlier->second = entries.size();
+      } else {
+        latest.emplace(name, entries.size());
+      }
+      entry.fields.emplace(name, std::move(change));
+    });
+    entries.push_back(std::move(entry));
+  }
+  entries.erase(std::remove_if(entries.begin(), entries.end(), [](const RecordChange& e) { return e.fields.empty(); }),
+                entries.end());
+  return entries;
+}
+
+}  // namespace
+
 OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {
   OutgoingBatch batch;
   batch.request.seq = meta_int("next_request_seq", 1);
@@ -381,73 +464,51 @@ OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {
   batch.request.device_clock_ms = clock_.wall().now_ms();
 
   // Records leave whole: every pending write of a record goes in the same request (the
-  // registry's receipts count on it), one entry per write, in the order written.
-  std::set<std::pair<std::string, std::string>> taken;
+  // registry's replay check counts on it). One scan in sending order finds them: a record's
+  // writes share its priority, so they come in the order written, and the last of them is the
+  // one no later write follows. A record still open when the batch is full is read whole.
+  std::vector<PendingRecord> records;
+  std::unordered_map<std::string, size_t> open;  // collection '\0' id -> index in records
   size_t bytes = 0;
-  auto& order = db_.prepare("SELECT collection, id FROM outbox ORDER BY priority DESC, seq");
-  auto& rows = db_.prepare(
-      "SELECT seq, hlc, at, deleted_base_hlc, deleted_base_replica, seen, priority, fields FROM outbox "
-      "WHERE collection=? AND id=? ORDER BY seq");
-  while (order.step()) {
-    auto key = std::make_pair(order.text(0), order.text(1));
-    if (taken.count(key)) continue;
-    std::vector<RecordChange> entries;
-    std::vector<int64_t> row_seqs;
-    std::map<std::string, size_t> latest;  // field -> entry holding its newest pending write
-    size_t size = 0;
-    rows.reset();
-    rows.bind(1, key.first).bind(2, key.second);
-    while (rows.step()) {
-      row_seqs.push_back(rows.int64(0));
-      RecordChange entry;
-      entry.collection = key.first;
-      entry.id = key.second;
-      entry.priority = static_cast<int>(rows.int64(6));
-      entry.deleted_base = stamp_columns(rows, 3, 4);
-      if (!rows.is_null(5)) {
-        const Json seen = parse_stored(rows.text(5));
-        for (const auto& [name, stamp] : seen.items())
-          if (auto parsed = stamp_from_json(stamp, "outbox seen")) entry.seen[name] = *parsed;
-      }
-      const Stamp stamp{rows.int64(1), replica_id_};
-      const std::string_view fields_text = rows.text_view(7);
-      size += fields_text.size() + 96;
-      json_text::Reader reader(fields_text);
-      reader.object([&](std::string_view name_view) {
-        std::string name(name_view);
-        FieldChange change{{}, stamp, std::nullopt, rows.int64(2)};
-        int index = 0;
-        reader.array([&] {
-          if (index++ == 0) {
-            change.value = std::string(reader.value());
-          } else {
-            change.base = read_stamp(reader);
-          }
-        });
-        // A write over our own earlier pending write of the field replaces it: only the newer
-        // value travels, over the base the earlier one had. One a pulled change beat (its base
-        // is that change) stays, so the registry records the conflict.
-        if (auto earlier = latest.find(name); earlier != latest.end()) {
-          auto& replaced = entries[earlier->second].fields;
-          if (change.base && *change.base == replaced.at(name).stamp) {
-            change.base = replaced.at(name).base;
-            replaced.erase(name);
-          }
-        }
-        latest[name] = entries.size();
-        entry.fields.emplace(std::move(name), std::move(change));
-      });
-      entries.push_back(std::move(entry));
+  auto& scan = db_.prepare(std::string(kOutboxColumns) + "ORDER BY priority DESC, seq");
+  while (scan.step()) {
+    std::string key = scan.text(1) + '\0' + scan.text(2);
+    auto it = open.find(key);
+    if (it == open.end()) {
+      if (records.size() >= max_records || bytes >= soft_bytes) break;
+      it = open.emplace(std::move(key), records.size()).first;
+      records.push_back({scan.text(1), scan.text(2), {}, 0, false});
     }
-    entries.erase(std::remove_if(entries.begin(), entries.end(), [](const RecordChange& e) { return e.fields.empty(); }),
-                  entries.end());
+    PendingRecord& record = records[it->second];
+    record.rows.push_back(outbox_row(scan));
+    record.bytes += record.rows.back().fields.size() + 96;
+    bytes += record.rows.back().fields.size() + 96;
+    if (!record.rows.back().later) {
+      record.complete = true;
+      open.erase(it);
+    }
+  }
+  for (PendingRecord& record : records) {
+    if (record.complete) continue;
+    auto& rows = db_.prepare(std::string(kOutboxColumns) + "WHERE collection=? AND id=? ORDER BY seq");
+    rows.bind(1, record.collection).bind(2, record.id);
+    record.rows.clear();
+    record.bytes = 0;
+    while (rows.step()) {
+      record.rows.push_back(outbox_row(rows));
+      record.bytes += record.rows.back().fields.size() + 96;
+    }
+  }
+
+  bytes = 0;
+  for (const PendingRecord& record : records) {
+    std::vector<RecordChange> entries = pending_changes(record, replica_id_);
     if (!batch.request.changes.empty() &&
-        (batch.request.changes.size() + entries.size() > max_records || bytes + size > soft_bytes))
+        (batch.request.changes.size() + entries.size() > max_records || bytes + record.bytes > soft_bytes))
       break;
     for (RecordChange& entry : entries) batch.request.changes.push_back(std::move(entry));
-    batch.outbox_rows.insert(batch.outbox_rows.end(), row_seqs.begin(), row_seqs.end());
-    bytes += size;
-    taken.insert(std::move(key));
+    for (const OutboxRow& row : record.rows) batch.outbox_rows.push_back(row.seq);
+    bytes += record.bytes;
   }
   return batch;
 }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "client/home.h"
+#include "platform/process.h"
 #include "counting_relay.h"
 #include "sync/curl_transport.h"
 
@@ -402,7 +403,7 @@ Json run_once(size_t n, const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ::signal(SIGPIPE, SIG_IGN);
+  outpost::process::init();
   try {
     const Options options = parse_options(argc, argv);
     for (const size_t n : options.docs) std::cout << run_once(n, options).dump() << std::endl;
