@@ -1,5 +1,7 @@
 #include "sync/engine.h"
 
+#include <future>
+#include <optional>
 #include <thread>
 
 #include "platform/compress.h"
@@ -64,8 +66,24 @@ HttpResponse SyncEngine::post(const OutgoingBatch& batch, SyncReport& report, co
 SyncReport SyncEngine::run(const SyncOptions& options) {
   SyncReport report;
   bool reseated = false;
+  OutgoingBatch batch = replica_.next_batch(options.batch_records);
   for (;;) {
-    OutgoingBatch batch = replica_.next_batch(options.batch_records);
+    // While a batch travels and the registry works on it, the next one is read from the outbox
+    // on another thread: nothing else touches the replica until the answer is in. It is used
+    // only if this batch's answer changes nothing it was read from.
+    std::future<OutgoingBatch> upcoming;
+    if (batch.more_waiting)
+      upcoming = std::async(std::launch::async, [this, &options, travelling = batch.outbox_rows] {
+        return replica_.next_batch(options.batch_records, kSoftRequestBytes, travelling);
+      });
+    auto take_upcoming = [&]() -> std::optional<OutgoingBatch> {
+      if (!upcoming.valid()) return std::nullopt;
+      try {
+        return upcoming.get();
+      } catch (const std::exception&) {
+        return std::nullopt;  // read again below, where an error reaches the caller
+      }
+    };
     HttpResponse answer = post(batch, report, options);
 
     if (answer.status == 409) {
@@ -74,8 +92,10 @@ SyncReport SyncEngine::run(const SyncOptions& options) {
       Json body = Json::parse(answer.body, nullptr, false);
       if (!reseated && body.is_object() && body.value("error", "") == "stale_request" &&
           body.contains("expected_seq") && body["expected_seq"].is_number_integer()) {
+        take_upcoming();
         replica_.set_next_request_seq(body["expected_seq"].get<int64_t>());
         reseated = true;
+        batch = replica_.next_batch(options.batch_records);
         continue;
       }
     }
@@ -91,12 +111,21 @@ SyncReport SyncEngine::run(const SyncOptions& options) {
     } catch (const std::exception& error) {
       throw SyncError(std::string("unreadable answer from the registry: ") + error.what(), true);
     }
+    std::optional<OutgoingBatch> next = take_upcoming();
+    // Clamped stamps are rewritten in the outbox too, under the next batch's feet.
+    if (!response.clamped.empty()) next.reset();
     replica_.apply_response(batch, response);
     report.pushed_changes += response.acked;
     report.pulled_records += response.changes.size();
     report.conflicts_created += response.conflicts_created;
     if (options.on_batch) options.on_batch(report);
     if (!response.more && !replica_.has_pending_changes()) return report;
+    if (next) {
+      batch = std::move(*next);
+      replica_.address(batch.request);
+    } else {
+      batch = replica_.next_batch(options.batch_records);
+    }
   }
 }
 

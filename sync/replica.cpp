@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "platform/crypto.h"
 #include "platform/json_text.h"
@@ -457,11 +458,16 @@ std::vector<RecordChange> pending_changes(const PendingRecord& record, const std
 
 }  // namespace
 
-OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {
+void Replica::address(SyncRequest& request) {
+  request.seq = meta_int("next_request_seq", 1);
+  request.cursor = meta_int("cursor", 0);
+  request.device_clock_ms = clock_.wall().now_ms();
+}
+
+OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes, const std::vector<int64_t>& travelling) {
   OutgoingBatch batch;
-  batch.request.seq = meta_int("next_request_seq", 1);
-  batch.request.cursor = meta_int("cursor", 0);
-  batch.request.device_clock_ms = clock_.wall().now_ms();
+  address(batch.request);
+  const std::unordered_set<int64_t> skipped(travelling.begin(), travelling.end());
 
   // Records leave whole: every pending write of a record goes in the same request (the
   // registry's replay check counts on it). One scan in sending order finds them: a record's
@@ -472,10 +478,14 @@ OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {
   size_t bytes = 0;
   auto& scan = db_.prepare(std::string(kOutboxColumns) + "ORDER BY priority DESC, seq");
   while (scan.step()) {
+    if (!skipped.empty() && skipped.count(scan.int64(0))) continue;
     std::string key = scan.text(1) + '\0' + scan.text(2);
     auto it = open.find(key);
     if (it == open.end()) {
-      if (records.size() >= max_records || bytes >= soft_bytes) break;
+      if (records.size() >= max_records || bytes >= soft_bytes) {
+        batch.more_waiting = true;
+        break;
+      }
       it = open.emplace(std::move(key), records.size()).first;
       records.push_back({scan.text(1), scan.text(2), {}, 0, false});
     }
@@ -495,6 +505,7 @@ OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {
     record.rows.clear();
     record.bytes = 0;
     while (rows.step()) {
+      if (skipped.count(rows.int64(0))) continue;
       record.rows.push_back(outbox_row(rows));
       record.bytes += record.rows.back().fields.size() + 96;
     }
@@ -504,8 +515,10 @@ OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {
   for (const PendingRecord& record : records) {
     std::vector<RecordChange> entries = pending_changes(record, replica_id_);
     if (!batch.request.changes.empty() &&
-        (batch.request.changes.size() + entries.size() > max_records || bytes + record.bytes > soft_bytes))
+        (batch.request.changes.size() + entries.size() > max_records || bytes + record.bytes > soft_bytes)) {
+      batch.more_waiting = true;
       break;
+    }
     for (RecordChange& entry : entries) batch.request.changes.push_back(std::move(entry));
     for (const OutboxRow& row : record.rows) batch.outbox_rows.push_back(row.seq);
     bytes += record.bytes;

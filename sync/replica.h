@@ -65,6 +65,7 @@ struct Conflict {
 struct OutgoingBatch {
   SyncRequest request;
   std::vector<int64_t> outbox_rows;  // the local writes the request carries, acknowledged together
+  bool more_waiting = false;         // the outbox holds writes this batch could not take
 };
 
 struct CollectionUsage {
@@ -126,7 +127,11 @@ class Replica {
   // --- Sync
   // The next request's worth of outbox, highest priority first, at most `max_records` record
   // entries and about `soft_bytes` of JSON.
-  OutgoingBatch next_batch(size_t max_records = kMaxRecordsPerBatch, size_t soft_bytes = kSoftRequestBytes);
+  // `travelling`: outbox rows of a request under way, left out.
+  OutgoingBatch next_batch(size_t max_records = kMaxRecordsPerBatch, size_t soft_bytes = kSoftRequestBytes,
+                           const std::vector<int64_t>& travelling = {});
+  // Sets the request number, cursor and clock a request goes with now.
+  void address(SyncRequest& request);
   // Applies the registry's answer to `batch` in one transaction: acknowledged outbox rows go,
   // clamped stamps are rewritten, pulled fields merge by last-writer-wins, the cursor moves.
   void apply_response(const OutgoingBatch& batch, const SyncResponse& response);

@@ -276,6 +276,28 @@ TEST_CASE("sync: a clamped write whose answer was lost gets the same clamped sta
   CHECK(fast.replica->conflicts().empty());
 }
 
+TEST_CASE("sync: batches read ahead while one travels still carry every write once, clamped or not") {
+  // The next batch is read while the registry works on the one before; an answer that clamps
+  // stamps rewrites the outbox, and the batch read ahead must not go out with the old ones.
+  World world;
+  auto& fast = world.add_device(3LL * 24 * 3600 * 1000);
+  auto& normal = world.add_device();
+  for (int i = 0; i < 1200; ++i) fast.replica->put("notes", "n" + std::to_string(i), {{"i", i}});
+  // Overwrites of records already in the first batch, written behind the rest.
+  for (int i = 0; i < 10; ++i) fast.replica->put("notes", "n" + std::to_string(i), {{"i", -i}});
+  auto report = fast.sync();
+  CHECK(report.requests == 3);
+  CHECK(report.pushed_changes == 1200);  // each overwrite travels instead of the write it replaced
+  CHECK(fast.replica->status().pending_changes == 0);
+  normal.sync();
+  CHECK(normal.replica->list("notes").size() == 1200);
+  CHECK(normal.replica->get("notes", "n3")->values()["i"] == -3);
+  CHECK(sync::hlc_millis(normal.replica->get("notes", "n1199")->fields.at("i").stamp.hlc) <=
+        World::kStart + sync::kMaxClockLeadMs);
+  CHECK(snapshot(fast.replica->database()) == snapshot(normal.replica->database()));
+  CHECK(fast.replica->conflicts().empty());
+}
+
 TEST_CASE("sync: more than one batch resumes from the last committed batch after a failure") {
   World world;
   auto& a = world.add_device();
