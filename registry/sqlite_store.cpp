@@ -10,7 +10,9 @@ namespace outpost::registry {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;
+// 3 stores a record's fields in the shape sync/stored_fields.h writes now; rows of 2 read the
+// same, so files of 2 are taken as they are.
+constexpr int kSchemaVersion = 3;
 
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -84,7 +86,7 @@ SqliteStore::SqliteStore(const std::string& path) : db_(path) {
   const int64_t version = db_.query_int("PRAGMA user_version");
   if (version > kSchemaVersion)
     throw std::runtime_error(path + " was written by a newer outpost-registry (schema " + std::to_string(version) + ")");
-  if (version != 0 && version < kSchemaVersion)
+  if (version != 0 && version < 2)
     throw std::runtime_error(path + " was written by a development build of outpost-registry (schema " +
                              std::to_string(version) + ") that this one cannot read");
   db::Transaction tx(db_);

@@ -1,6 +1,8 @@
 // A record's fields as both ends store them: one row per record, its fields as JSON text
-// {"field": [value, hlc, replica, wall_ms], ...}. One row per record (rather than per field)
-// keeps a sync batch to one read and one write per record.
+// {"_stamps": [[hlc, replica, wall_ms], ...], "field": [value, stamp index], ...}; the fields one
+// action wrote share a stamp, listed once. (Rows first stored each field as [value, hlc, replica,
+// wall_ms]; those read the same.) One row per record, rather than per field, keeps a sync batch
+// to one read and one write per record.
 #pragma once
 
 #include <cstdint>

@@ -35,12 +35,13 @@ using FieldSnapshot = std::map<std::tuple<std::string, std::string, std::string>
 
 inline FieldSnapshot snapshot(db::Database& db) {
   FieldSnapshot result;
-  // Both ends keep a row per record with its fields as {"field": [value, hlc, replica, ...]}.
-  db::Statement rows(db.handle(),
-                     "SELECT r.collection, r.id, f.key, f.value -> '$[0]', f.value ->> '$[1]', f.value ->> '$[2]' "
-                     "FROM records r, json_each(r.fields) f");
+  // Both ends keep a row per record with its fields (sync/stored_fields.h).
+  db::Statement rows(db.handle(), "SELECT collection, id, fields FROM records");
   while (rows.step())
-    result[{rows.text(0), rows.text(1), rows.text(2)}] = {rows.text(3), rows.int64(4), rows.text(5)};
+    sync::visit_stored_fields(rows.text(2), [&](std::string_view field, std::string_view value, sync::Stamp&& stamp,
+                                                int64_t) {
+      result[{rows.text(0), rows.text(1), std::string(field)}] = {std::string(value), stamp.hlc, stamp.replica};
+    });
   return result;
 }
 
