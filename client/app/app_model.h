@@ -66,6 +66,7 @@ class AppModel {
   Effect handle(const SelectRecord& command);
   Effect handle(const SetLanguage& command);
   Effect handle(const SetTextScale& command);
+  Effect handle(const MeasureStorage& command);
   Effect handle(const SearchLibrary& command);
   Effect handle(const PinMaterial& command);
   Effect handle(const UnpinMaterial& command);
@@ -86,6 +87,7 @@ class AppModel {
   void refresh_enrollment();
   void refresh_status();
   void refresh_collections();
+  void refresh_storage();
   void refresh_conflicts();
   void refresh_open_record_views();
   void refresh_preferences();

@@ -75,10 +75,12 @@ void AppModel::refresh_forms() {
     row.form_id = fields.value("form_id", "");
     row.form_title = titles.count(row.form_id) ? titles[row.form_id] : row.form_id;
     row.updated_ms = record.updated_ms;
-    if (fields.value("state", "") == form_records::kDraft)
+    if (fields.value("state", "") == form_records::kDraft) {
       row.state = SubmissionState::Draft;
-    else
+      ++overview->drafts;
+    } else {
       row.state = queued.count(record.id) ? SubmissionState::Finalized : SubmissionState::Sent;
+    }
     overview->submissions.push_back(std::move(row));
   });
   std::sort(overview->submissions.begin(), overview->submissions.end(),

@@ -266,9 +266,6 @@ void draw_forms(Frame& frame) {
   submission_list(frame, *state.forms);
 }
 
-int64_t open_drafts(const app::AppState& state) {
-  return std::count_if(state.forms->submissions.begin(), state.forms->submissions.end(),
-                       [](const app::SubmissionRow& row) { return row.state == app::SubmissionState::Draft; });
-}
+int64_t open_drafts(const app::AppState& state) { return state.forms->drafts; }
 
 }  // namespace outpost::ui
