@@ -388,8 +388,11 @@ std::vector<CollectionUsage> Replica::usage() {
 }
 
 std::vector<QueuedRecord> Replica::queued_records(int min_priority) {
+  // Through the priority index: otherwise SQLite walks the whole outbox in record order to group
+  // it, reading every row (200 MB with 200,000 writes waiting) when a few urgent ones are wanted.
   auto& rows = db_.prepare(
-      "SELECT collection, id, max(priority), max(at) FROM outbox WHERE priority >= ? GROUP BY collection, id "
+      "SELECT collection, id, max(priority), max(at) FROM outbox INDEXED BY outbox_by_priority WHERE priority >= ? "
+      "GROUP BY collection, id "
       "ORDER BY max(priority) DESC, min(seq)");
   rows.bind(1, min_priority);
   std::vector<QueuedRecord> result;
