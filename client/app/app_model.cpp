@@ -80,8 +80,11 @@ AppModel::AppModel(const std::string& home_directory, Options options)
   // The window stays open for days on devices with little memory. A memory-mapped replica puts
   // every page a count or a sync touches (and the kernel's read-around of each) into the
   // process's resident memory, 200 MB for 100,000 records; read through SQLite's own page cache
-  // (16 MB, platform/sqlite.cpp) it stays within that, at about the same speed here.
-  home_.replica().database().exec("PRAGMA mmap_size=0");
+  // (16 MB, platform/sqlite.cpp) it stays within that, at about the same speed here. SQLite
+  // keeps the mapping while a statement holds a page of it: those are reset first.
+  db::Database& database = home_.replica().database();
+  database.reset_open_statements();
+  database.exec("PRAGMA mmap_size=0");
   state_.home_directory = home_directory;
   state_.replica_id = home_.replica().replica_id();
   refresh_all();
