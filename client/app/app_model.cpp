@@ -217,10 +217,18 @@ Effect AppModel::handle(const ResolveConflict& command) {
 // --- Browsing
 
 Effect AppModel::handle(const OpenCollection& command) {
+  // Scrolling the open list keeps its count (counting 100,000 records takes milliseconds a
+  // window would spend again and again); anything that changes records refreshes the list.
+  const bool scrolling = state_.records && state_.records->collection == command.collection;
+  show_records(command, scrolling ? std::optional<int64_t>(state_.records->total) : std::nullopt);
+  return {};
+}
+
+void AppModel::show_records(const OpenCollection& command, std::optional<int64_t> known_total) {
   sync::Replica& replica = home_.replica();
   auto list = std::make_shared<RecordList>();
   list->collection = command.collection;
-  list->total = replica.count_live(command.collection);
+  list->total = known_total ? *known_total : replica.count_live(command.collection);
   // A window asked for past the end (records went away meanwhile) shows the last rows instead.
   const int64_t count = std::clamp<int64_t>(command.count, 0, kMaxRecordWindow);
   list->first = std::clamp<int64_t>(command.first, 0, std::max<int64_t>(0, list->total - count));
@@ -229,7 +237,6 @@ Effect AppModel::handle(const OpenCollection& command) {
   });
   if (state_.record && state_.record->collection != command.collection) state_.record.reset();
   state_.records = std::move(list);
-  return {};
 }
 
 Effect AppModel::handle(const SelectRecord& command) {
@@ -327,8 +334,8 @@ void AppModel::refresh_conflicts() {
 
 void AppModel::refresh_open_record_views() {
   if (const auto list = state_.records)
-    handle(OpenCollection{list->collection, list->first,
-                          std::max(kRecordWindow, static_cast<int64_t>(list->rows.size()))});
+    show_records({list->collection, list->first, std::max(kRecordWindow, static_cast<int64_t>(list->rows.size()))},
+                 std::nullopt);
   if (state_.record) handle(SelectRecord{state_.record->collection, state_.record->id});
 }
 

@@ -90,6 +90,8 @@ class AppModel {
   void refresh_storage();
   void refresh_conflicts();
   void refresh_open_record_views();
+  // Reads the window of rows `command` asks for; counts the collection unless its count is known.
+  void show_records(const OpenCollection& command, std::optional<int64_t> known_total);
   void refresh_preferences();
   // Opened when the library screen first asks; reads what a sync brought into its index.
   client::Library& library();
