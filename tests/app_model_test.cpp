@@ -659,11 +659,13 @@ TEST_CASE("app model: a form is filled page by page with live checks and calcula
   {
     client::Home core(home.path());
     publish_form(core.replica(), "all_types");
+    core.replica().put("submissions", "hh-1", {{"household", "not from a form"}});  // not listed as a submission
   }
   Registry registry;
   AppModel model(home.path(), registry.options());
   CHECK(model.state().forms->forms.empty());  // read once the screen asks
   model.apply(app::ListForms{});
+  CHECK(model.state().forms->submissions.empty());
   REQUIRE(model.state().forms->forms.size() == 1);
   CHECK(model.state().forms->forms[0].id == "all_types");
   CHECK_FALSE(model.state().forms->forms[0].urgent);

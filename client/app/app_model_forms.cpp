@@ -70,6 +70,9 @@ void AppModel::refresh_forms() {
     if (record.collection == form_records::kSubmissionsCollection) queued.insert(record.id);
   replica.for_each_record(form_records::kSubmissionsCollection, false, [&](sync::Record&& record) {
     const sync::Json fields = record.values();
+    // The collection also holds records written otherwise (`outpost record put`): only those
+    // filled from a form are the form's submissions.
+    if (!fields.contains("form_id")) return;
     SubmissionRow row;
     row.id = record.id;
     row.form_id = fields.value("form_id", "");
