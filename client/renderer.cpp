@@ -15,7 +15,7 @@ namespace outpost::client {
 
 namespace {
 
-constexpr Uint8 kClear[] = {247, 247, 245};  // the window background, for the frame's edges
+constexpr Uint8 kClear[] = {247, 247, 245};  // ImGuiCol_WindowBg (client/ui/theme.cpp): the main window draws none
 
 std::string sdl_error() { return SDL_GetError(); }
 

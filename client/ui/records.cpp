@@ -85,9 +85,9 @@ void record_list(Frame& frame, const app::RecordList& list, ImVec2 size) {
   if (view.record_id.empty() && !frame.compact)
     if (const app::RecordRow* first = list.row(0)) choose_record(frame, first->id);
 
-  const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+  const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
                                 ImGuiTableFlags_Resizable | ImGuiTableFlags_SizingStretchProp;
-  if (!ImGui::BeginTable("records_table", 3, flags, size)) return;
+  if (!begin_scrolling_table("records_table", 3, flags, size)) return;
   ImGui::TableSetupScrollFreeze(0, 1);
   ImGui::TableSetupColumn(tr("records.column_id"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
   ImGui::TableSetupColumn(tr("records.column_updated"), ImGuiTableColumnFlags_WidthStretch, 0.8f);
@@ -192,11 +192,12 @@ void draw_records(Frame& frame) {
     return;
   }
   const float list_width = list_pane_width() * 1.3f;
-  ImGui::BeginChild("record_list###record_list", ImVec2(list_width, 0), false);
+  // Both panes sit on the screen's white: drawing it again under them would only cost pixels.
+  ImGui::BeginChild("record_list###record_list", ImVec2(list_width, 0), false, ImGuiWindowFlags_NoBackground);
   record_list(frame, *state.records, ImVec2(0, 0));
   ImGui::EndChild();
   ImGui::SameLine();
-  ImGui::BeginChild("record_detail###record_detail", ImVec2(0, 0), true);
+  ImGui::BeginChild("record_detail###record_detail", ImVec2(0, 0), true, ImGuiWindowFlags_NoBackground);
   record_detail(frame);
   ImGui::EndChild();
 }

@@ -116,8 +116,11 @@ void draw_app(Frame& frame) {
   const ImGuiViewport* viewport = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(viewport->WorkPos);
   ImGui::SetNextWindowSize(viewport->WorkSize);
+  // No background of its own: the renderer clears to the same colour (WindowBg), and without a GPU
+  // every full-window layer is a million pixels blended per frame.
   const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                                 ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+                                 ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                                 ImGuiWindowFlags_NoBackground;
   ImGui::Begin("Outpost###app", nullptr, flags);
   if (frame.state.home_problem) {
     heading(tr("app.cannot_open"), frame.heading);
