@@ -532,6 +532,19 @@ TEST_CASE("ui: the records screen asks for the chosen collection and record once
   CHECK(view.records.record_id == "s-000003");
 }
 
+TEST_CASE("ui: Settings asks for the storage to be measured once per visit, and says so until it is") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  app::AppState state = large_state();
+  state.storage = {};  // not measured yet
+  ui::ViewState view;
+  view.screen = ScreenId::Settings;
+  CHECK(find_command<app::MeasureStorage>(imgui.frame(state, view)));
+  CHECK_FALSE(find_command<app::MeasureStorage>(imgui.frame(state, view)));
+  const app::Commands again = imgui.run("click nav.dashboard\nclick nav.settings\nquit\n", state, view);
+  CHECK(std::count_if(again.begin(), again.end(),
+                      [](const app::Command& c) { return std::holds_alternative<app::MeasureStorage>(c); }) == 1);
+}
+
 TEST_CASE("ui: clicks and typing on each screen emit the model's commands") {
   HeadlessImGui imgui(ImVec2(1280, 800), {});
   ui::ViewState view;
