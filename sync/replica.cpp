@@ -401,6 +401,14 @@ std::vector<QueuedRecord> Replica::queued_records(int min_priority) {
   return result;
 }
 
+std::set<std::string> Replica::queued_ids(const std::string& collection) {
+  auto& rows = db_.prepare("SELECT DISTINCT id FROM outbox WHERE collection=?");
+  rows.bind(1, collection);
+  std::set<std::string> ids;
+  while (rows.step()) ids.insert(rows.text(0));
+  return ids;
+}
+
 // --- Sync
 
 OutgoingBatch Replica::next_batch(size_t max_records, size_t soft_bytes) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,8 @@ class Replica {
   std::vector<CollectionUsage> usage();
   // Records with writes waiting in the outbox at `min_priority` or above, highest first.
   std::vector<QueuedRecord> queued_records(int min_priority);
+  // Ids of a collection's records with writes waiting in the outbox (read from an index alone).
+  std::set<std::string> queued_ids(const std::string& collection);
 
   // --- Sync
   // The next request's worth of outbox, highest priority first, at most `max_records` record

@@ -65,9 +65,7 @@ void AppModel::refresh_forms() {
   std::sort(overview->forms.begin(), overview->forms.end(), [](const FormEntry& a, const FormEntry& b) {
     return a.urgent != b.urgent ? a.urgent : a.title < b.title;
   });
-  std::set<std::string> queued;
-  for (const sync::QueuedRecord& record : replica.queued_records(0))
-    if (record.collection == form_records::kSubmissionsCollection) queued.insert(record.id);
+  const std::set<std::string> queued = replica.queued_ids(form_records::kSubmissionsCollection);
   replica.for_each_record(form_records::kSubmissionsCollection, false, [&](sync::Record&& record) {
     const sync::Json fields = record.values();
     // The collection also holds records written otherwise (`outpost record put`): only those
