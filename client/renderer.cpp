@@ -15,7 +15,7 @@ namespace outpost::client {
 
 namespace {
 
-constexpr Uint8 kClear[] = {247, 247, 245};  // the window background, for the frame's edges
+constexpr Uint8 kClear[] = {247, 247, 245};  // ImGuiCol_WindowBg (client/ui/theme.cpp): the main window draws none
 
 std::string sdl_error() { return SDL_GetError(); }
 
@@ -113,6 +113,10 @@ class GlRenderer final : public Renderer {
 class SdlRenderer final : public Renderer {
  public:
   SdlRenderer(SDL_Window* window, bool software) {
+    // SDL would otherwise show a software renderer's pixels through an OpenGL texture where it
+    // can (its "texture framebuffer"): on a machine without a GPU that loads Mesa's llvmpipe, tens
+    // of megabytes and a rasteriser, to copy a picture. Asked for software, blit it (X11: XShm).
+    if (software) SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
     const Uint32 accelerated = SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC;
     const Uint32 only_software = SDL_RENDERER_SOFTWARE;
     renderer_ = SDL_CreateRenderer(window, -1, software ? only_software : accelerated);

@@ -4,6 +4,7 @@
 #include <imgui.h>
 #include <imgui_impl_sdl.h>
 #include <stb_image_write.h>
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
@@ -140,6 +141,14 @@ std::vector<ui::LanguageChoice> language_choices(const std::string& i18n_directo
   return choices;
 }
 
+// CPU time of the calling thread: what building a frame costs the app, apart from the
+// rasteriser's threads and the worker's.
+double thread_cpu_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
+}
+
 void save_png(const Image& image, const std::string& path) {
   std::string png;
   auto append = [](void* context, void* data, int size) {
@@ -189,6 +198,7 @@ class WindowApp {
   bool report_frames_ = false;
   bool reported_data_frame_ = false;
   uint64_t frames_drawn_ = 0;
+  double ui_cpu_ms_ = 0;    // this thread's CPU in NewFrame..Render, all frames so far
   app::Worker worker_;      // last: its thread starts once all above exists, and stops first
 };
 
@@ -305,6 +315,7 @@ void WindowApp::draw_frame() {
     release_font_pixels_ = false;
   }
   if (script_) script_->before_frame(io, ui::item_log(), *state_, std::chrono::steady_clock::now());
+  const double ui_begin_ms = thread_cpu_ms();
   ImGui::NewFrame();
   ui::item_log().clear();
 
@@ -317,6 +328,7 @@ void WindowApp::draw_frame() {
   animating_ = frame.animating;
 
   ImGui::Render();
+  ui_cpu_ms_ += thread_cpu_ms() - ui_begin_ms;
   display_.renderer->render(ImGui::GetDrawData());
   if (script_)
     if (auto path = script_->take_screenshot()) save_png(display_.renderer->read_pixels(), *path);
@@ -336,7 +348,9 @@ void WindowApp::draw_frame() {
 }
 
 // For bench/client: lines on stdout, flushed at once, so a watching process can time them.
-// A script's marks are always said; they carry the frame count, so time per frame can be had.
+// A script's marks are always said; they carry the frame count, the CPU the app has spent
+// building frames (NewFrame..Render: the screens, Dear ImGui, the draw lists) and the records
+// list's top row in view, so time per frame and how far a list scrolled can be had.
 void WindowApp::report_frame() {
   if (report_frames_ && frames_drawn_ == 1) std::cout << "first-frame" << std::endl;
   if (report_frames_ && !reported_data_frame_ && state_->version > 0) {  // the home is open and shown
@@ -344,7 +358,9 @@ void WindowApp::report_frame() {
     reported_data_frame_ = true;
   }
   if (script_)
-    if (auto mark = script_->take_mark()) std::cout << "mark " << *mark << " frame " << frames_drawn_ << std::endl;
+    if (auto mark = script_->take_mark())
+      std::cout << "mark " << *mark << " frame " << frames_drawn_ << " ui-cpu-ms " << ui_cpu_ms_ << " first-row "
+                << view_.records.first_row_in_view << std::endl;
 }
 
 }  // namespace

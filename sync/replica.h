@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -115,14 +116,23 @@ class Replica {
   // visitor must not call back into the replica.
   void for_each_record(const std::string& collection, bool include_deleted,
                        const std::function<void(Record&&)>& visit);
+  // Live records of a collection, and their rows [offset, offset + limit) in id order: what a
+  // long list on screen reads, one window at a time, from an index (records_live).
+  int64_t count_live(const std::string& collection);
+  std::map<std::string, int64_t> live_counts();  // every collection held, system ones included
+  void for_each_live_record(const std::string& collection, int64_t offset, int64_t limit,
+                            const std::function<void(Record&&)>& visit);
   std::vector<Conflict> conflicts(bool open_only = true);
   std::optional<Conflict> conflict(const std::string& conflict_id);
   ReplicaStatus status();
   bool has_pending_changes();
   // Records and stored bytes of every collection held, system ones ("_conflicts") included.
+  // Reads every record: seconds on a large replica (live_counts() reads an index).
   std::vector<CollectionUsage> usage();
   // Records with writes waiting in the outbox at `min_priority` or above, highest first.
   std::vector<QueuedRecord> queued_records(int min_priority);
+  // Ids of a collection's records with writes waiting in the outbox (read from an index alone).
+  std::set<std::string> queued_ids(const std::string& collection);
 
   // --- Sync
   // The next request's worth of outbox, highest priority first, at most `max_records` record

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -329,6 +330,7 @@ TEST_CASE("app model: records are browsed by collection, with who wrote each fie
   model.apply(app::OpenCollection{"submissions"});
   REQUIRE(model.state().records);
   const auto& rows = model.state().records->rows;
+  CHECK(model.state().records->total == 2);
   REQUIRE(rows.size() == 2);  // the deleted one is not listed
   CHECK(rows[0].id == "a");
   CHECK(rows[1].id == "b");
@@ -349,6 +351,81 @@ TEST_CASE("app model: records are browsed by collection, with who wrote each fie
   model.apply(app::OpenCollection{"unknown"});
   REQUIRE(model.state().records);
   CHECK(model.state().records->rows.empty());
+}
+
+namespace {
+std::string padded_id(int i) {
+  char id[16];
+  std::snprintf(id, sizeof id, "r%04d", i);
+  return id;
+}
+
+int64_t collection_count(const app::AppState& state, const std::string& name) {
+  for (const app::CollectionSummary& collection : state.collections)
+    if (collection.name == name) return collection.records;
+  FAIL("no collection " << name);
+  return -1;
+}
+}  // namespace
+
+TEST_CASE("app model: a long collection is read one window of rows at a time, counted from an index") {
+  TempHome home;
+  Registry registry;
+  test::TestDevice colleague = registry.device("colleague");
+  enroll_home(home.path(), registry);
+  {
+    client::Home core(home.path());
+    for (int i = 0; i < 300; ++i) core.replica().put("submissions", padded_id(i), {{"n", i}});
+    for (int i = 0; i < 10; ++i) core.replica().remove("submissions", padded_id(i * 2));  // r0000, r0002 ... r0018
+  }
+  AppModel model(home.path(), registry.options());
+  auto ids = [&] {
+    std::vector<std::string> out;
+    for (const app::RecordRow& row : model.state().records->rows) out.push_back(row.id);
+    return out;
+  };
+
+  model.apply(app::OpenCollection{"submissions", 0, 5});
+  const app::RecordList* list = model.state().records.get();
+  CHECK(list->total == 290);
+  CHECK(list->first == 0);
+  CHECK(ids() == std::vector<std::string>{"r0001", "r0003", "r0005", "r0007", "r0009"});  // deleted ones skipped
+  CHECK(list->row(4)->id == "r0009");
+  CHECK_FALSE(list->row(5));
+  CHECK_FALSE(list->row(-1));
+
+  model.apply(app::OpenCollection{"submissions", 100, 3});
+  list = model.state().records.get();
+  CHECK(list->first == 100);
+  CHECK(ids() == std::vector<std::string>{"r0110", "r0111", "r0112"});  // 10 deleted before them
+  CHECK(list->row(101)->id == "r0111");
+  CHECK_FALSE(list->row(99));
+  CHECK(list->rows[0].preview == "n: 110");
+
+  model.apply(app::OpenCollection{"submissions", 1000, 4});  // past the end: the last rows
+  list = model.state().records.get();
+  CHECK(list->first == 286);
+  CHECK(ids() == std::vector<std::string>{"r0296", "r0297", "r0298", "r0299"});
+
+  model.apply(app::OpenCollection{"submissions", 0, 1'000'000});  // a window never holds the whole of a long list
+  CHECK(model.state().records->rows.size() == 290);
+  CHECK(collection_count(model.state(), "submissions") == 290);
+
+  // A sync brings records from a colleague: the count, the collections and the open window follow.
+  model.apply(app::OpenCollection{"submissions", 2, 3});
+  for (int i = 0; i < 4; ++i) colleague.replica->put("submissions", "a-" + std::to_string(i), {{"from", "colleague"}});
+  colleague.replica->put("incidents", "inc-1", {{"kind", "flood"}});
+  colleague.sync();
+  REQUIRE(model.apply(app::SyncNow{}).synced == SyncOutcome::Synced);
+  list = model.state().records.get();
+  CHECK(list->total == 294);
+  CHECK(list->first == 2);
+  REQUIRE(list->rows.size() >= 3);  // the window keeps its place (at least as many rows as the list shows)
+  CHECK(list->rows[0].id == "a-2");  // "a-..." sort before "r..."
+  CHECK(list->rows[1].id == "a-3");
+  CHECK(list->rows[2].id == "r0001");
+  CHECK(collection_count(model.state(), "incidents") == 1);
+  CHECK(collection_count(model.state(), "submissions") == 294);
 }
 
 TEST_CASE("app model: the language and text size stay with the home") {
@@ -379,6 +456,8 @@ TEST_CASE("app model: storage is counted per kind of data") {
   }
   Registry registry;
   AppModel model(home.path(), registry.options());
+  CHECK(model.state().storage.measured_ms == 0);  // it reads every record: only when asked
+  model.apply(app::MeasureStorage{});
   const app::StorageUse& storage = model.state().storage;
   CHECK(storage.database_bytes > 0);
   CHECK(storage.measured_ms > 0);
@@ -580,11 +659,13 @@ TEST_CASE("app model: a form is filled page by page with live checks and calcula
   {
     client::Home core(home.path());
     publish_form(core.replica(), "all_types");
+    core.replica().put("submissions", "hh-1", {{"household", "not from a form"}});  // not listed as a submission
   }
   Registry registry;
   AppModel model(home.path(), registry.options());
   CHECK(model.state().forms->forms.empty());  // read once the screen asks
   model.apply(app::ListForms{});
+  CHECK(model.state().forms->submissions.empty());
   REQUIRE(model.state().forms->forms.size() == 1);
   CHECK(model.state().forms->forms[0].id == "all_types");
   CHECK_FALSE(model.state().forms->forms[0].urgent);
@@ -593,6 +674,7 @@ TEST_CASE("app model: a form is filled page by page with live checks and calcula
   REQUIRE(model.state().fill);
   REQUIRE(model.state().forms->submissions.size() == 1);  // saved as a draft at once
   CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Draft);
+  CHECK(model.state().forms->drafts == 1);
   CHECK(model.state().fill->relevant_pages.size() > 3);
 
   CHECK(page_of(model, "a_text").answer == "hello");  // the default
@@ -631,6 +713,7 @@ TEST_CASE("app model: a form is filled page by page with live checks and calcula
   CHECK_FALSE(model.state().fill);
   REQUIRE(model.state().forms->submissions.size() == 1);
   CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Finalized);  // waiting to be sent
+  CHECK(model.state().forms->drafts == 0);
   CHECK(model.state().status.pending_records >= 1);
 }
 

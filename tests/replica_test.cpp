@@ -41,6 +41,30 @@ TEST_CASE("replica: put, get, list and delete are local and queued") {
   CHECK(replica.get("submissions", "s2")->values() == Json{{"name", "Bilal"}, {"note", "found again"}});
 }
 
+TEST_CASE("replica: live records are counted and read a window at a time; queued ones found by id") {
+  ManualClock clock(World::kStart);
+  sync::Replica replica(":memory:", clock);
+  for (const char* id : {"d", "a", "c", "b", "e"}) replica.put("submissions", id, {{"id", id}});
+  replica.put("incidents", "i1", {{"kind", "flood"}}, 10);
+  replica.remove("submissions", "c");
+  CHECK(replica.count_live("submissions") == 4);
+  CHECK(replica.count_live("nothing") == 0);
+  CHECK(replica.live_counts() == std::map<std::string, int64_t>{{"incidents", 1}, {"submissions", 4}});
+
+  std::vector<std::string> ids;
+  replica.for_each_live_record("submissions", 1, 2, [&](sync::Record&& record) { ids.push_back(record.id); });
+  CHECK(ids == std::vector<std::string>{"b", "d"});  // by id, the deleted "c" skipped
+  ids.clear();
+  replica.for_each_live_record("submissions", 3, 10, [&](sync::Record&& record) { ids.push_back(record.id); });
+  CHECK(ids == std::vector<std::string>{"e"});
+
+  replica.put("submissions", "c", {{"id", "c"}});  // back again
+  CHECK(replica.count_live("submissions") == 5);
+  CHECK(replica.queued_ids("submissions") == std::set<std::string>{"a", "b", "c", "d", "e"});
+  CHECK(replica.queued_records(10).size() == 1);
+  CHECK(replica.queued_records(10)[0].id == "i1");
+}
+
 TEST_CASE("replica: bad names and values are refused before anything is written") {
   sync::Replica replica(":memory:");
   CHECK_THROWS_WITH(replica.put("Bad Name", "x", {{"a", 1}}), doctest::Contains("invalid collection name"));

@@ -24,9 +24,10 @@ using ui::ScreenId;
 
 constexpr int64_t kNow = 1'790'000'000'000;  // a fixed instant in 2026
 constexpr int kFramesPerScreen = 5;
-constexpr int kLargeRecords = 10'000;
+constexpr int kLargeRecords = 100'000;  // the model holds a window of them
 constexpr int kLargeConflicts = 500;
 constexpr int kLargeLibrary = 10'000;
+constexpr int kLargeSubmissions = 10'000;
 
 class ImGuiAssertion : public std::runtime_error {
  public:
@@ -111,6 +112,20 @@ app::ConflictSideView side(const std::string& value, const std::string& by, int6
   return {value, "\"" + value + "\"", false, by, at};
 }
 
+// What the model holds of a collection of kLargeRecords: rows [first, first + count).
+std::shared_ptr<const app::RecordList> record_window(int64_t first, int64_t count) {
+  auto records = std::make_shared<app::RecordList>();
+  records->collection = "submissions";
+  records->total = kLargeRecords;
+  records->first = first;
+  for (int64_t i = first; i < std::min<int64_t>(first + count, kLargeRecords); ++i) {
+    char id[32];
+    std::snprintf(id, sizeof id, "s-%06lld", static_cast<long long>(i));
+    records->rows.push_back({id, kNow - i * 1000, "household: H\u1ec7 " + std::to_string(i) + " \u00b7 members: 5"});
+  }
+  return records;
+}
+
 app::AppState large_state() {
   app::AppState state = empty_state();
   state.enrollment = app::EnrollmentView{"https://registry.example.org", "dev-42", "Relief Network", "field"};
@@ -131,15 +146,8 @@ app::AppState large_state() {
   state.storage.collections = {{"_conflicts", kLargeConflicts, 0, 400'000}, {"submissions", kLargeRecords, 12, 40'000'000}};
   state.storage.measured_ms = kNow;
 
-  auto records = std::make_shared<app::RecordList>();
-  records->collection = "submissions";
-  for (int i = 0; i < kLargeRecords; ++i) {
-    char id[16];
-    std::snprintf(id, sizeof id, "s-%05d", i);
-    records->rows.push_back({id, kNow - i * 1000, "household: H\u1ec7 " + std::to_string(i) + " \u00b7 members: 5"});
-  }
-  state.records = records;
-  state.record = app::RecordDetail{"submissions", "s-00000", false, kNow - 1000,
+  state.records = record_window(0, app::kRecordWindow);
+  state.record = app::RecordDetail{"submissions", "s-000000", false, kNow - 1000,
                                    {{"household", "Amina Yusuf", false, state.replica_id, kNow - 1000},
                                     {"name_ar", "\u0623\u0645\u064a\u0646\u0629", true, "fedcba9876543210", kNow - 2000},
                                     {"needs", "[\"water\",\"shelter\"]", false, "fedcba9876543210", kNow - 3000}}};
@@ -181,9 +189,10 @@ app::AppState large_state() {
 
   auto overview = std::make_shared<app::FormsOverview>();
   overview->forms = {{"flood_alert", "Flood alert", "3", true}, {"household_survey", "Household survey", "1", false}};
-  for (int i = 0; i < kLargeRecords; ++i)
+  for (int i = 0; i < kLargeSubmissions; ++i)
     overview->submissions.push_back({"sub-" + std::to_string(i), "household_survey", "Household survey",
                                      static_cast<app::SubmissionState>(i % 3), kNow - i * 60'000});
+  overview->drafts = (kLargeSubmissions + 2) / 3;
   state.forms = overview;
   return state;
 }
@@ -355,6 +364,51 @@ TEST_CASE("ui: a script scrolls a list with the wheel and marks where it got") {
   CHECK(marks == std::vector<std::string>{"begin", "end"});
 }
 
+TEST_CASE("ui: the records list asks the model for the rows around those in view as it scrolls") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  app::AppState state = large_state();
+  ui::ViewState view;
+  view.screen = ScreenId::Records;
+  ui::ScriptDriver driver(ui::Script::parse("wait settled\nscroll record.s-000000 150\n", "s"));
+  std::vector<app::OpenCollection> asked;
+  for (int frame = 0; frame < 1000 && !driver.done(); ++frame)
+    for (const app::Command& command : imgui.frame(state, view, &driver))
+      if (const auto* open = std::get_if<app::OpenCollection>(&command)) {
+        asked.push_back(*open);
+        state.records = record_window(open->first, open->count);  // the model answers before the next frame
+      }
+  CHECK_MESSAGE(!driver.failure(), driver.failure().value_or(""));
+  const int64_t top = view.records.first_row_in_view;
+  CHECK(top > app::kRecordWindow);  // scrolled past the first window
+  REQUIRE(asked.size() >= 2);
+  for (const app::OpenCollection& open : asked) {
+    CHECK(open.collection == "submissions");
+    CHECK(open.count == app::kRecordWindow);
+  }
+  // The last window holds the rows in view, with room to scroll on either side.
+  CHECK(asked.back().first < top);
+  CHECK(asked.back().first + asked.back().count > top + 40);
+  const size_t rows = count_named("record.");
+  CHECK(rows > 5);
+  CHECK(rows < 100);
+
+  // While the model has not answered, rows outside its window are placeholders (the clipper
+  // still measures row 0), and each window is asked for once.
+  ui::ViewState waiting;
+  waiting.screen = ScreenId::Records;
+  state.records = record_window(0, app::kRecordWindow);
+  ui::ScriptDriver unanswered(ui::Script::parse("wait settled\nscroll record.s-000000 150\n", "s"));
+  asked.clear();
+  for (int frame = 0; frame < 1000 && !unanswered.done(); ++frame)
+    for (const app::Command& command : imgui.frame(state, waiting, &unanswered))
+      if (const auto* open = std::get_if<app::OpenCollection>(&command)) asked.push_back(*open);
+  CHECK(waiting.records.first_row_in_view > app::kRecordWindow);
+  CHECK(count_named("record.") <= 1);
+  REQUIRE(asked.size() >= 2);
+  for (size_t i = 1; i < asked.size(); ++i) CHECK(asked[i].first != asked[i - 1].first);
+  CHECK(imgui.frame(state, waiting).empty());
+}
+
 TEST_CASE("ui: the library lists 10,000 materials drawing only the rows in view") {
   HeadlessImGui imgui(ImVec2(1280, 800), {});
   const app::AppState state = large_state();
@@ -471,11 +525,24 @@ TEST_CASE("ui: the records screen asks for the chosen collection and record once
   CHECK(imgui.frame(state, view).empty());  // asked once, while the answer is on its way
 
   state = large_state();
-  app::Commands commands = imgui.run("click record.s-00003\nquit\n", state, view);
+  app::Commands commands = imgui.run("click record.s-000003\nquit\n", state, view);
   const auto* select = find_command<app::SelectRecord>(commands);
   REQUIRE(select);
-  CHECK(select->id == "s-00003");
-  CHECK(view.records.record_id == "s-00003");
+  CHECK(select->id == "s-000003");
+  CHECK(view.records.record_id == "s-000003");
+}
+
+TEST_CASE("ui: Settings asks for the storage to be measured once per visit, and says so until it is") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  app::AppState state = large_state();
+  state.storage = {};  // not measured yet
+  ui::ViewState view;
+  view.screen = ScreenId::Settings;
+  CHECK(find_command<app::MeasureStorage>(imgui.frame(state, view)));
+  CHECK_FALSE(find_command<app::MeasureStorage>(imgui.frame(state, view)));
+  const app::Commands again = imgui.run("click nav.dashboard\nclick nav.settings\nquit\n", state, view);
+  CHECK(std::count_if(again.begin(), again.end(),
+                      [](const app::Command& c) { return std::holds_alternative<app::MeasureStorage>(c); }) == 1);
 }
 
 TEST_CASE("ui: clicks and typing on each screen emit the model's commands") {

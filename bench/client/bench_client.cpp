@@ -1,6 +1,7 @@
 // bench/client: the field client's window over a replica of N submissions and N materials:
 // time from fork/exec to the first frame, peak RSS, CPU time per frame while the longest list
-// scrolls, and CPU used by an idle window. Run by bench/client/run.sh under xvfb-run, which
+// scrolls (the whole process's, the window's own frame building, and per thread), checking the
+// list did scroll, and CPU used by an idle window. Run by bench/client/run.sh under xvfb-run, which
 // writes the results into docs/benchmarks.md.
 //
 //   outpost_bench_client [--records N]... [--renderer opengl|software]... [--outpost PATH]
@@ -20,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -128,12 +130,15 @@ double write_replica(const std::string& home_directory, size_t n) {
 
 // --- The window's process
 
-// utime + stime of a live process, in seconds (/proc/PID/stat, fields 14 and 15).
-double cpu_seconds(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+// utime + stime of a live process (or of its thread `tid`), in seconds (/proc/.../stat, fields
+// 14 and 15).
+double cpu_seconds(pid_t pid, pid_t tid = 0) {
+  const std::string path =
+      "/proc/" + std::to_string(pid) + (tid ? "/task/" + std::to_string(tid) : std::string()) + "/stat";
+  std::ifstream stat(path);
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   const auto name_end = text.rfind(')');  // the command name may hold blanks
-  if (name_end == std::string::npos) throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/stat");
+  if (name_end == std::string::npos) throw std::runtime_error("cannot read " + path);
   std::istringstream fields(text.substr(name_end + 2));
   std::string skip;
   for (int field = 3; field < 14; ++field) fields >> skip;
@@ -141,6 +146,30 @@ double cpu_seconds(pid_t pid) {
   long long stime = 0;
   fields >> utime >> stime;
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds of a live process's threads, summed by role: "main" (the window's thread: the
+// screens, Dear ImGui, and the driver's work on its calls), "worker" (outpost-worker: the
+// replica), "rasteriser" (Mesa's llvmpipe threads) and "other".
+std::map<std::string, double> cpu_seconds_by_thread(pid_t pid) {
+  std::map<std::string, double> seconds{{"main", 0}, {"worker", 0}, {"rasteriser", 0}, {"other", 0}};
+  const fs::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : fs::directory_iterator(tasks)) {
+    std::ifstream comm_file(task.path() / "comm");
+    std::string comm;
+    std::getline(comm_file, comm);
+    const pid_t tid = std::stoi(task.path().filename().string());
+    const std::string role = tid == pid                           ? "main"
+                             : comm == "outpost-worker"           ? "worker"
+                             : comm.rfind("llvmpipe", 0) == 0     ? "rasteriser"
+                                                                  : "other";
+    try {
+      seconds[role] += cpu_seconds(pid, tid);
+    } catch (const std::runtime_error&) {
+      // the thread ended between the listing and the read
+    }
+  }
+  return seconds;
 }
 
 // A line of /proc/PID/status in bytes, e.g. VmHWM (peak RSS).
@@ -237,8 +266,26 @@ class Window {
   SteadyClock::time_point started_;
 };
 
-int frame_of(const std::string& mark_line) {
-  return std::stoi(mark_line.substr(mark_line.rfind(' ') + 1));
+// "mark NAME frame N ui-cpu-ms X first-row R" (client/window.cpp).
+struct Mark {
+  int frame = 0;
+  double ui_cpu_ms = 0;  // the window's CPU in NewFrame..Render, all frames so far
+  int64_t first_row = 0;  // the records list's top row in view
+};
+
+Mark parse_mark(const std::string& line) {
+  std::istringstream words(line);
+  std::string word;
+  std::string name;
+  Mark mark;
+  words >> word >> name;
+  while (words >> word) {
+    if (word == "frame") words >> mark.frame;
+    else if (word == "ui-cpu-ms") words >> mark.ui_cpu_ms;
+    else if (word == "first-row") words >> mark.first_row;
+  }
+  if (!words.eof() || mark.frame == 0) throw std::runtime_error("cannot read the window's mark: " + line);
+  return mark;
 }
 
 // --- Runs
@@ -254,6 +301,10 @@ Json startup_and_idle(const Options& options, const std::string& home, const std
   const double idle_cpu = cpu_seconds(window.pid()) - cpu_before;
   const int64_t peak_rss = status_bytes(window.pid(), "VmHWM");
   const int64_t rss = status_bytes(window.pid(), "VmRSS");
+  // Anonymous memory (heap, stacks, buffers) against file pages mapped in (libraries, the
+  // database file when it is memory-mapped): the kernel can drop the latter at any time.
+  const int64_t rss_anonymous = status_bytes(window.pid(), "RssAnon");
+  const int64_t rss_file = status_bytes(window.pid(), "RssFile");
   kill(window.pid(), SIGTERM);  // SDL turns it into a quit event
   if (const int code = window.wait(); code != 0) throw std::runtime_error("the idle window exited with " + std::to_string(code));
   return Json{{"first_frame_seconds", first_frame},
@@ -261,7 +312,9 @@ Json startup_and_idle(const Options& options, const std::string& home, const std
               {"idle_seconds", options.idle_seconds},
               {"idle_cpu_seconds", idle_cpu},
               {"idle_peak_rss_bytes", peak_rss},
-              {"idle_rss_bytes", rss}};
+              {"idle_rss_bytes", rss},
+              {"idle_rss_anonymous_bytes", rss_anonymous},
+              {"idle_rss_file_bytes", rss_file}};
 }
 
 // The records screen on the longest list, scrolled one wheel notch a frame.
@@ -279,18 +332,30 @@ Json scrolling(const Options& options, const std::string& home, const std::strin
             "quit\n";
   }
   Window window(options, home, renderer, script.string());
-  const std::string begin = window.expect("mark scroll-begin").first;
+  const Mark begin = parse_mark(window.expect("mark scroll-begin").first);
   const double cpu_begin = cpu_seconds(window.pid());
+  const auto threads_begin = cpu_seconds_by_thread(window.pid());
   const auto wall_begin = SteadyClock::now();
-  const std::string end = window.expect("mark scroll-end").first;
+  const Mark end = parse_mark(window.expect("mark scroll-end").first);
   const double cpu_end = cpu_seconds(window.pid());
+  const auto threads_end = cpu_seconds_by_thread(window.pid());
   const double wall = seconds_since(wall_begin);
   if (const int code = window.wait(); code != 0) throw std::runtime_error("the scrolling window exited with " + std::to_string(code));
-  const int frames = frame_of(end) - frame_of(begin);
+  // A wheel that turned over nothing would time an idle list.
+  if (end.first_row <= begin.first_row)
+    throw std::runtime_error("the list did not scroll: its top row in view stayed at " + std::to_string(end.first_row));
+  const int frames = end.frame - begin.frame;
+  auto per_frame = [&](double seconds) { return 1000 * seconds / frames; };
+  Json threads = Json::object();
+  for (const auto& [role, seconds] : threads_end) threads[role] = per_frame(seconds - threads_begin.at(role));
   return Json{{"scroll_frames", frames},
               {"scroll_cpu_seconds", cpu_end - cpu_begin},
               {"scroll_wall_seconds", wall},
-              {"cpu_ms_per_frame", 1000 * (cpu_end - cpu_begin) / frames},
+              {"cpu_ms_per_frame", per_frame(cpu_end - cpu_begin)},
+              {"ui_cpu_ms_per_frame", (end.ui_cpu_ms - begin.ui_cpu_ms) / frames},
+              {"thread_cpu_ms_per_frame", threads},
+              {"first_row_before", begin.first_row},
+              {"first_row_after", end.first_row},
               {"scroll_peak_rss_bytes", window.peak_rss_bytes()}};
 }
 

@@ -45,30 +45,46 @@ function build(opts) {
   const results = fs.readFileSync(opts.results, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
   const m = machine();
   const rows = results.map((r) => [r.renderer, thousands(r.records_per_collection), ms(r.first_frame_seconds),
-    ms(r.first_data_frame_seconds), mb(r.idle_peak_rss_bytes), mb(r.scroll_peak_rss_bytes),
-    fixed(r.cpu_ms_per_frame), thousands(r.scroll_frames), fixed(idlePercent(r)) + ' %']);
+    ms(r.first_data_frame_seconds), mb(r.idle_peak_rss_bytes), mb(r.idle_rss_anonymous_bytes),
+    mb(r.scroll_peak_rss_bytes), fixed(r.cpu_ms_per_frame), fixed(r.ui_cpu_ms_per_frame),
+    fixed(r.thread_cpu_ms_per_frame.main), fixed(r.thread_cpu_ms_per_frame.worker),
+    fixed(r.thread_cpu_ms_per_frame.rasteriser), `${thousands(r.first_row_before)} → ${thousands(r.first_row_after)}`,
+    thousands(r.scroll_frames), fixed(idlePercent(r)) + ' %']);
 
-  const all = (test) => results.every(test);
-  const large = results.filter((r) => r.records_per_collection >= TARGET_PEAK_RSS_RECORDS);
   const range = (values, format) => {
+    if (!values.length) return 'not run';
     const lo = Math.min(...values);
     const hi = Math.max(...values);
     return lo === hi ? format(lo) : `${format(lo)} to ${format(hi)}`;
   };
+  // Each target over every run, and over each renderer's runs: which drawing path meets it.
+  const renderers = [...new Set(results.map((r) => r.renderer))];
+  const target = (name, value, format, limit, subset = () => true) => {
+    const cells = [name];
+    for (const renderer of renderers) {
+      const runs = results.filter((r) => r.renderer === renderer && subset(r));
+      cells.push(runs.length ? `${range(runs.map(value), format)} (${verdict(runs.every((r) => value(r) < limit))})` : 'not run');
+    }
+    const runs = results.filter(subset);
+    return { cells, ok: runs.length > 0 && runs.every((r) => value(r) < limit) };
+  };
+  const large = (r) => r.records_per_collection >= TARGET_PEAK_RSS_RECORDS;
   const targets = [
-    [`first frame under ${TARGET_FIRST_FRAME_MS} ms`, range(results.map((r) => r.first_frame_seconds), ms),
-      all((r) => r.first_frame_seconds * 1000 < TARGET_FIRST_FRAME_MS)],
-    [`… with the home's data on it (not required; for reference)`,
-      range(results.map((r) => r.first_data_frame_seconds), ms),
-      all((r) => r.first_data_frame_seconds * 1000 < TARGET_FIRST_FRAME_MS)],
-    [`peak RSS under ${mb(TARGET_PEAK_RSS_BYTES)} with ${thousands(TARGET_PEAK_RSS_RECORDS)} records`,
-      large.length ? range(large.map(peakRss), mb) : 'not run',
-      large.length > 0 && large.every((r) => peakRss(r) < TARGET_PEAK_RSS_BYTES)],
-    [`CPU per frame while scrolling under ${TARGET_FRAME_CPU_MS} ms`,
-      range(results.map((r) => r.cpu_ms_per_frame), (x) => fixed(x) + ' ms'),
-      all((r) => r.cpu_ms_per_frame < TARGET_FRAME_CPU_MS)],
-    [`idle CPU under ${TARGET_IDLE_CPU_PERCENT} % of one core`, range(results.map(idlePercent), (x) => fixed(x) + ' %'),
-      all((r) => idlePercent(r) < TARGET_IDLE_CPU_PERCENT)],
+    target(`first frame under ${TARGET_FIRST_FRAME_MS} ms`, (r) => r.first_frame_seconds * 1000, (x) => thousands(x) + ' ms',
+      TARGET_FIRST_FRAME_MS),
+    target(`peak RSS under ${mb(TARGET_PEAK_RSS_BYTES)} with ${thousands(TARGET_PEAK_RSS_RECORDS)} records`, peakRss, mb,
+      TARGET_PEAK_RSS_BYTES, large),
+    target(`CPU per frame while scrolling under ${TARGET_FRAME_CPU_MS} ms (the whole process)`,
+      (r) => r.cpu_ms_per_frame, (x) => fixed(x) + ' ms', TARGET_FRAME_CPU_MS),
+    target(`idle CPU under ${TARGET_IDLE_CPU_PERCENT} % of one core`, idlePercent, (x) => fixed(x) + ' %',
+      TARGET_IDLE_CPU_PERCENT),
+  ];
+  // For reference, not targets: what the targets do not say but explain the numbers.
+  const references = [
+    target('first frame with the home\'s data on it, under 200 ms', (r) => r.first_data_frame_seconds * 1000,
+      (x) => thousands(x) + ' ms', TARGET_FIRST_FRAME_MS),
+    target('the window\'s own frame building (NewFrame..Render) under 4 ms', (r) => r.ui_cpu_ms_per_frame,
+      (x) => fixed(x) + ' ms', TARGET_FRAME_CPU_MS),
   ];
   const first = results[0] || {};
   const text = [
@@ -80,11 +96,22 @@ function build(opts) {
       `${first.idle_seconds} s with no input, 3 s after the first frame.`,
     '',
     table(['renderer', 'records per collection', 'first frame', 'first frame with data', 'peak RSS (idle run)',
-      'peak RSS (scrolling run)', 'CPU ms per frame scrolling', 'frames', 'idle CPU (one core)'], rows),
+      'of which anonymous', 'peak RSS (scrolling run)', 'CPU ms per frame scrolling', 'of which NewFrame..Render',
+      'main thread', 'worker thread', 'rasteriser threads', 'top row in view (scrolled)', 'frames',
+      'idle CPU (one core)'], rows),
     '',
-    'Targets:',
+    'CPU per frame is the whole process\'s (every thread, /proc) over the scrolled frames; "NewFrame..Render" is the ' +
+      'window thread\'s own CPU (CLOCK_THREAD_CPUTIME_ID) building the frame: the screens, Dear ImGui, the draw ' +
+      'lists. The main thread\'s figure adds the renderer calls made on it (with llvmpipe, vertex processing and ' +
+      'setup). The scroll counts only when the list\'s top row in view moved.',
     '',
-    table(['target', 'measured', 'result'], targets.map(([name, value, ok]) => [name, value, verdict(ok)])),
+    'Targets (each renderer, and all runs):',
+    '',
+    table(['target', ...renderers, 'all runs'], targets.map((t) => [...t.cells, verdict(t.ok)])),
+    '',
+    'For reference (not targets):',
+    '',
+    table(['measure', ...renderers, 'all runs'], references.map((t) => [...t.cells, verdict(t.ok)])),
     '',
     '<details><summary>Raw results (JSON lines)</summary>',
     '',
@@ -94,7 +121,7 @@ function build(opts) {
     '',
     '</details>',
   ].join('\n');
-  return { text, allMet: targets.filter((t) => !t[0].startsWith('…')).every((t) => t[2]) };
+  return { text, allMet: targets.every((t) => t.ok) };
 }
 
 const opts = parseArgs(process.argv.slice(2));

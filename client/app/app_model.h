@@ -66,6 +66,7 @@ class AppModel {
   Effect handle(const SelectRecord& command);
   Effect handle(const SetLanguage& command);
   Effect handle(const SetTextScale& command);
+  Effect handle(const MeasureStorage& command);
   Effect handle(const SearchLibrary& command);
   Effect handle(const PinMaterial& command);
   Effect handle(const UnpinMaterial& command);
@@ -86,8 +87,11 @@ class AppModel {
   void refresh_enrollment();
   void refresh_status();
   void refresh_collections();
+  void refresh_storage();
   void refresh_conflicts();
   void refresh_open_record_views();
+  // Reads the window of rows `command` asks for; counts the collection unless its count is known.
+  void show_records(const OpenCollection& command, std::optional<int64_t> known_total);
   void refresh_preferences();
   // Opened when the library screen first asks; reads what a sync brought into its index.
   client::Library& library();

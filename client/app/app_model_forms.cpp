@@ -65,20 +65,23 @@ void AppModel::refresh_forms() {
   std::sort(overview->forms.begin(), overview->forms.end(), [](const FormEntry& a, const FormEntry& b) {
     return a.urgent != b.urgent ? a.urgent : a.title < b.title;
   });
-  std::set<std::string> queued;
-  for (const sync::QueuedRecord& record : replica.queued_records(0))
-    if (record.collection == form_records::kSubmissionsCollection) queued.insert(record.id);
+  const std::set<std::string> queued = replica.queued_ids(form_records::kSubmissionsCollection);
   replica.for_each_record(form_records::kSubmissionsCollection, false, [&](sync::Record&& record) {
     const sync::Json fields = record.values();
+    // The collection also holds records written otherwise (`outpost record put`): only those
+    // filled from a form are the form's submissions.
+    if (!fields.contains("form_id")) return;
     SubmissionRow row;
     row.id = record.id;
     row.form_id = fields.value("form_id", "");
     row.form_title = titles.count(row.form_id) ? titles[row.form_id] : row.form_id;
     row.updated_ms = record.updated_ms;
-    if (fields.value("state", "") == form_records::kDraft)
+    if (fields.value("state", "") == form_records::kDraft) {
       row.state = SubmissionState::Draft;
-    else
+      ++overview->drafts;
+    } else {
       row.state = queued.count(record.id) ? SubmissionState::Finalized : SubmissionState::Sent;
+    }
     overview->submissions.push_back(std::move(row));
   });
   std::sort(overview->submissions.begin(), overview->submissions.end(),

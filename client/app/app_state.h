@@ -48,9 +48,19 @@ struct RecordRow {
   std::string preview;  // "field: value · field: value", one line; right-to-left values as "…"
 };
 
+// A window onto a collection's live records in id order: the model reads only the rows around
+// what the list shows (OpenCollection's first and count), so 100,000 records cost what 200 do.
 struct RecordList {
   std::string collection;
-  std::vector<RecordRow> rows;  // live records, by id
+  int64_t total = 0;             // live records in the collection
+  int64_t first = 0;             // position of rows[0] in the whole list
+  std::vector<RecordRow> rows;   // positions [first, first + rows.size())
+
+  // The row at `position` of the whole list; null while it is outside the window.
+  const RecordRow* row(int64_t position) const {
+    const int64_t offset = position - first;
+    return offset >= 0 && offset < static_cast<int64_t>(rows.size()) ? &rows[static_cast<size_t>(offset)] : nullptr;
+  }
 };
 
 struct FieldView {
@@ -88,10 +98,11 @@ struct ConflictView {
   int64_t detected_ms = 0;
 };
 
+// Measured when the settings screen asks (MeasureStorage): it reads every record.
 struct StorageUse {
   int64_t database_bytes = 0;  // the replica's files on disk
   std::vector<sync::CollectionUsage> collections;  // "_conflicts" included
-  int64_t measured_ms = 0;
+  int64_t measured_ms = 0;     // 0: not measured yet
 };
 
 struct Preferences {
@@ -167,6 +178,7 @@ struct SubmissionRow {
 struct FormsOverview {
   std::vector<FormEntry> forms;            // urgent first, then by title
   std::vector<SubmissionRow> submissions;  // newest first
+  int64_t drafts = 0;  // of the submissions: counted once here, not every frame for the badge
 };
 
 struct ChoiceView {

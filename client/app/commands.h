@@ -9,6 +9,10 @@
 
 namespace outpost::app {
 
+// Rows of a collection the model reads at a time: a few screens' worth, so scrolling asks again
+// only every few dozen wheel notches.
+inline constexpr int64_t kRecordWindow = 200;
+
 struct SyncNow {};
 
 struct Enroll {
@@ -24,8 +28,12 @@ struct ResolveConflict {
   std::string merged_json;  // with Resolution::Merged: the value to keep, as JSON text
 };
 
+// Shows a collection's records [first, first + count) in id order (AppState::records); the
+// list asks again as it scrolls.
 struct OpenCollection {
   std::string collection;
+  int64_t first = 0;
+  int64_t count = kRecordWindow;
 };
 
 struct SelectRecord {
@@ -40,6 +48,9 @@ struct SetLanguage {
 struct SetTextScale {
   double scale = 1.0;
 };
+
+// Counts the records and bytes of every collection (AppState::storage): a read of every record.
+struct MeasureStorage {};
 
 // The library: the screen sends the filter once the typing pauses.
 struct SearchLibrary {
@@ -98,7 +109,7 @@ struct FinalizeSubmission {};
 struct CloseSubmission {};  // saves the draft and closes it
 
 using Command = std::variant<SyncNow, Enroll, ResolveConflict, OpenCollection, SelectRecord, SetLanguage, SetTextScale,
-                             SearchLibrary, PinMaterial, UnpinMaterial, EvictMaterial, OpenMaterial, CloseReader,
+                             MeasureStorage, SearchLibrary, PinMaterial, UnpinMaterial, EvictMaterial, OpenMaterial, CloseReader,
                              ListForms, StartSubmission, SetAnswer, AddRepeatEntry, RemoveRepeatEntry, GoToPage,
                              FinalizeSubmission, CloseSubmission>;
 using Commands = std::vector<Command>;

@@ -1,5 +1,7 @@
 #include "client/app/worker.h"
 
+#include <pthread.h>
+
 #include "platform/log.h"
 #include "sync/curl_transport.h"
 
@@ -42,6 +44,8 @@ std::shared_ptr<const AppState> Worker::snapshot() const {
 // --- The thread
 
 void Worker::run() {
+  // Named, so its CPU can be told from the window's and the rasteriser's (bench/client).
+  pthread_setname_np(pthread_self(), "outpost-worker");
   open_home();
   if (!model_) {
     std::unique_lock<std::mutex> lock(mutex_);

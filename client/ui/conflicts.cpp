@@ -22,8 +22,8 @@ const app::ConflictView* find_conflict(const std::vector<app::ConflictView>& con
 
 void conflict_list(Frame& frame, const std::vector<app::ConflictView>& conflicts) {
   ConflictsView& view = frame.view.conflicts;
-  const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp;
-  if (!ImGui::BeginTable("conflicts_table", 2, flags)) return;
+  const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp;
+  if (!begin_scrolling_table("conflicts_table", 2, flags)) return;
   ImGui::TableSetupScrollFreeze(0, 1);
   ImGui::TableSetupColumn(tr("conflicts.column_what"), ImGuiTableColumnFlags_WidthStretch, 2.0f);
   ImGui::TableSetupColumn(tr("conflicts.column_detected"), ImGuiTableColumnFlags_WidthStretch, 1.0f);

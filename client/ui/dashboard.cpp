@@ -52,7 +52,7 @@ void waiting_section(Frame& frame) {
     wrapped_text(tr("dashboard.no_conflicts"));
   } else {
     colored_text(palette().warning, translator().count("dashboard.conflicts_waiting", conflicts));
-    if (button(tr("dashboard.review_conflicts"), "review_conflicts")) frame.view.screen = ScreenId::Conflicts;
+    if (button(tr("dashboard.review_conflicts"), "review_conflicts")) open_screen(frame, ScreenId::Conflicts);
   }
 }
 

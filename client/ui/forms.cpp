@@ -51,8 +51,8 @@ void submission_list(Frame& frame, const app::FormsOverview& overview) {
     muted_text(tr("forms.no_submissions"));
     return;
   }
-  const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp;
-  if (!ImGui::BeginTable("submissions_table", 3, flags)) return;
+  const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp;
+  if (!begin_scrolling_table("submissions_table", 3, flags)) return;
   ImGui::TableSetupScrollFreeze(0, 1);
   ImGui::TableSetupColumn(tr("forms.column_form"), ImGuiTableColumnFlags_WidthStretch, 2.0f);
   ImGui::TableSetupColumn(tr("forms.column_state"), ImGuiTableColumnFlags_WidthStretch, 1.2f);
@@ -266,9 +266,6 @@ void draw_forms(Frame& frame) {
   submission_list(frame, *state.forms);
 }
 
-int64_t open_drafts(const app::AppState& state) {
-  return std::count_if(state.forms->submissions.begin(), state.forms->submissions.end(),
-                       [](const app::SubmissionRow& row) { return row.state == app::SubmissionState::Draft; });
-}
+int64_t open_drafts(const app::AppState& state) { return state.forms->drafts; }
 
 }  // namespace outpost::ui

@@ -121,9 +121,9 @@ void material_list(Frame& frame, const app::LibraryList& list) {
     wrapped_text(tr(list.filter == app::LibraryFilter{} ? "library.empty" : "library.nothing_found"));
     return;
   }
-  const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
+  const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV |
                                 ImGuiTableFlags_SizingStretchProp;
-  if (!ImGui::BeginTable("materials_table", frame.compact ? 2 : 3, flags)) return;
+  if (!begin_scrolling_table("materials_table", frame.compact ? 2 : 3, flags)) return;
   ImGui::TableSetupScrollFreeze(0, 1);
   ImGui::TableSetupColumn(tr("library.column_material"), ImGuiTableColumnFlags_WidthStretch, 3.0f);
   if (!frame.compact) ImGui::TableSetupColumn(tr("library.column_size"), ImGuiTableColumnFlags_WidthStretch, 1.0f);

@@ -26,6 +26,8 @@ struct RecordsView {
   std::string record_id;   // chosen; the model's detail follows it
   std::string requested_collection;  // asked of the model, so it is asked once
   std::string requested_record;
+  int64_t requested_first = 0;    // the window of rows last asked of the model
+  int64_t first_row_in_view = 0;  // position of the list's top row in view (bench/client checks it moves)
   bool show_detail = false;  // small screens show the list or the detail
 };
 
@@ -37,6 +39,7 @@ struct ConflictsView {
 };
 
 struct SettingsView {
+  bool storage_asked = false;  // MeasureStorage sent since the screen was opened
   std::string registry_url;
   std::string code;
   uint64_t enroll_sent_at = 0;  // snapshot version when Enroll was sent: "contacting..." until a newer one
@@ -105,6 +108,8 @@ const ScreenEntry& screen_entry(ScreenId id);
 
 // The whole window: the status line, the navigation and the current screen.
 void draw_app(Frame& frame);
+// Goes to another screen (what a navigation click does).
+void open_screen(Frame& frame, ScreenId screen);
 
 void draw_dashboard(Frame& frame);
 void draw_library(Frame& frame);

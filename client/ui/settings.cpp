@@ -85,6 +85,15 @@ void interface_section(Frame& frame) {
 void storage_section(Frame& frame) {
   const app::StorageUse& storage = frame.state.storage;
   heading(tr("settings.storage"), frame.heading);
+  // Measuring reads every record (seconds on a large replica): once per visit of the screen.
+  if (!frame.view.settings.storage_asked) {
+    frame.emit(app::MeasureStorage{});
+    frame.view.settings.storage_asked = true;
+  }
+  if (storage.measured_ms == 0) {
+    muted_text(tr("app.loading"));
+    return;
+  }
   wrapped_text(translator().format("settings.storage_total", {{"size", app::format_bytes(storage.database_bytes)}}));
   if (ImGui::BeginTable("storage_table", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
     ImGui::TableSetupColumn(tr("settings.column_kind"));

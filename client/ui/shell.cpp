@@ -88,7 +88,7 @@ void navigation_column(Frame& frame) {
     const bool current = frame.view.screen == entry.id;
     if (selectable(navigation_label(entry, frame.state), std::string("nav.") + entry.name, current, 0,
                    ImVec2(0, height)))
-      frame.view.screen = entry.id;
+      open_screen(frame, entry.id);
   }
 }
 
@@ -101,17 +101,26 @@ void navigation_row(Frame& frame) {
     choices.push_back({navigation_label(entry, frame.state), std::string("nav.") + entry.name});
   }
   const int clicked = choice_row(choices, current);
-  if (clicked >= 0) frame.view.screen = screen_registry()[static_cast<size_t>(clicked)].id;
+  if (clicked >= 0) open_screen(frame, screen_registry()[static_cast<size_t>(clicked)].id);
 }
 
 }  // namespace
+
+void open_screen(Frame& frame, ScreenId screen) {
+  if (screen == frame.view.screen) return;
+  frame.view.screen = screen;
+  frame.view.settings.storage_asked = false;  // measured again on each visit
+}
 
 void draw_app(Frame& frame) {
   const ImGuiViewport* viewport = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(viewport->WorkPos);
   ImGui::SetNextWindowSize(viewport->WorkSize);
+  // No background of its own: the renderer clears to the same colour (WindowBg), and without a GPU
+  // every full-window layer is a million pixels blended per frame.
   const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                                 ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+                                 ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                                 ImGuiWindowFlags_NoBackground;
   ImGui::Begin("Outpost###app", nullptr, flags);
   if (frame.state.home_problem) {
     heading(tr("app.cannot_open"), frame.heading);
@@ -212,7 +221,7 @@ void show_waiting_changes(const Frame& frame) {
 
 void enroll_first(Frame& frame) {
   wrapped_text(tr("dashboard.not_enrolled"));
-  if (button(tr("dashboard.go_enroll"), "go_enroll")) frame.view.screen = ScreenId::Settings;
+  if (button(tr("dashboard.go_enroll"), "go_enroll")) open_screen(frame, ScreenId::Settings);
 }
 
 float list_pane_width() {

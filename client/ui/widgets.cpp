@@ -176,6 +176,13 @@ void status_dot(const ImVec4& color) {
   ImGui::Dummy(ImVec2(size, size));
 }
 
+bool begin_scrolling_table(const char* id, int columns, ImGuiTableFlags flags, ImVec2 size) {
+  ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0, 0, 0, 0));  // a transparent rectangle is not drawn
+  const bool open = ImGui::BeginTable(id, columns, flags | ImGuiTableFlags_ScrollY, size);
+  ImGui::PopStyleColor();
+  return open;
+}
+
 bool begin_facts(const char* id) {
   if (!ImGui::BeginTable(id, 2, ImGuiTableFlags_SizingStretchProp)) return false;
   ImGui::TableSetupColumn("label", ImGuiTableColumnFlags_WidthFixed);

@@ -67,6 +67,11 @@ int choice_row(const std::vector<Choice>& choices, int current);
 int combo(std::string_view label, std::string_view name, const std::vector<std::string>& options, int current,
           std::string_view none_text = "");
 
+// A table that scrolls by itself (ImGuiTableFlags_ScrollY added to `flags`) over the pane it sits
+// in: its inner window draws no background of its own, since without a GPU every layer is pixels
+// blended on the CPU. ImGui::EndTable() when it returns true.
+bool begin_scrolling_table(const char* id, int columns, ImGuiTableFlags flags, ImVec2 size = ImVec2(0, 0));
+
 // --- Text
 void heading(std::string_view text, ImFont* font);
 void wrapped_text(std::string_view text);
