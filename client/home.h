@@ -26,6 +26,19 @@ class ClientError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What a sync moved besides records: the files of sent submissions (client/attachments.h).
+struct AttachmentUploads {
+  size_t files = 0;         // files the registry lacked, now sent
+  size_t already_held = 0;  // files the registry already held for this organization
+  uint64_t bytes_moved = 0;
+  uint64_t resumed_bytes = 0;  // of the files sent, bytes a cut upload had already delivered
+};
+
+struct HomeSyncReport {
+  sync::SyncReport records;
+  AttachmentUploads attachments;
+};
+
 class Home {
  public:
   // Creates the directory (private to the user) and opens or creates its replica.
@@ -50,8 +63,10 @@ class Home {
   // Throws ClientError naming the known collections when `collection` is not one of them.
   void check_collection(const std::string& collection);
 
-  // Runs a sync under the home's lock and records its result for `status`.
-  sync::SyncReport sync(sync::Transport& transport, const sync::SyncOptions& options = {});
+  // Runs a sync under the home's lock and records its result for `status`: the records first,
+  // then the files of the submissions they sent (so an urgent report is acknowledged before any
+  // photo moves). A failed file upload is a retryable SyncError; the next sync resumes it.
+  HomeSyncReport sync(sync::Transport& transport, const sync::SyncOptions& options = {});
 
  private:
   std::string directory_;

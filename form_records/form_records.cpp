@@ -1,5 +1,6 @@
 #include "form_records/form_records.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -137,6 +138,70 @@ void apply_container(FillSession& session, const std::vector<size_t>& children, 
   }
 }
 
+// Writes the keys of `object` that name the children (through groups) straight into the
+// submission; returns the keys used.
+void restore_container(const Form& form, const std::vector<size_t>& children, const RepeatPath& path,
+                       const Json& object, forms::Submission& submission, std::set<std::string>& used) {
+  for (size_t index : children) {
+    const Question& question = form.questions()[index];
+    if (question.type == QuestionType::Group) {
+      restore_container(form, question.children, path, object, submission, used);
+      continue;
+    }
+    const auto found = object.find(question.name);
+    if (found == object.end()) continue;
+    used.insert(question.name);
+    if (question.type != QuestionType::Repeat) {
+      if (!forms::holds_value(question.type)) throw RecordError(question.name + ": holds no answer");
+      submission.set_answer(question.name, path, answer_text(question.name, *found));
+      continue;
+    }
+    if (!found->is_array()) throw RecordError(question.name + ": a repeat's answers are a list of objects");
+    submission.set_entries(question.name, path, found->size());
+    for (size_t entry = 0; entry < found->size(); ++entry) {
+      const std::string where = question.name + "[" + std::to_string(entry + 1) + "]";
+      const Json& entry_object = (*found)[entry];
+      if (!entry_object.is_object()) throw RecordError(where + ": an entry's answers are an object");
+      RepeatPath inside = path;
+      inside.push_back(entry);
+      std::set<std::string> entry_used;
+      restore_container(form, question.children, inside, entry_object, submission, entry_used);
+      for (const auto& [key, unused] : entry_object.items())
+        if (entry_used.count(key) == 0) throw RecordError(where + "." + key + ": not a question of this repeat");
+    }
+  }
+}
+
+// Visits the answers of image and file questions; `JsonObject` is Json or const Json.
+template <typename JsonObject, typename Visit>
+void walk_file_answers(const Form& form, const std::vector<size_t>& children, JsonObject& object,
+                       const std::string& prefix, const Visit& visit) {
+  for (size_t index : children) {
+    const Question& question = form.questions()[index];
+    if (question.type == QuestionType::Group) {
+      walk_file_answers(form, question.children, object, prefix, visit);
+      continue;
+    }
+    const auto found = object.find(question.name);
+    if (found == object.end()) continue;
+    if (question.type == QuestionType::Repeat) {
+      if (!found->is_array()) continue;
+      for (size_t entry = 0; entry < found->size(); ++entry) {
+        auto& entry_object = (*found)[entry];
+        if (entry_object.is_object())
+          walk_file_answers(form, question.children, entry_object,
+                            prefix + question.name + "[" + std::to_string(entry + 1) + "].", visit);
+      }
+    } else if (question.type == QuestionType::Image || question.type == QuestionType::File) {
+      visit(question, *found, prefix + question.name);
+    }
+  }
+}
+
+bool is_hex_sha256(const std::string& text) {
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
 }  // namespace
 
 // --- Forms
@@ -188,11 +253,68 @@ void apply_answers(FillSession& session, const Json& answers) {
   }
 }
 
+forms::Submission submission_from_answers(const Form& form, const Json& answers) {
+  if (!answers.is_object()) throw RecordError("answers are a JSON object: {\"question\": answer, ...}");
+  forms::Submission submission;
+  std::set<std::string> used;
+  restore_container(form, form.top_level(), {}, answers, submission, used);
+  for (const auto& [key, unused] : answers.items())
+    if (used.count(key) == 0) throw RecordError(key + ": not a question at the top level of the form");
+  return submission;
+}
+
 Json submission_fields(const SubmissionFields& submission) {
   return {{"form_id", submission.form_id},   {"form_version", submission.form_version},
           {"state", submission.state},       {"answers", submission.answers},
           {"created", submission.created_ms}, {"updated", submission.updated_ms},
-          {"device", submission.device}};
+          {"device", submission.device},     {kAttachmentsField, attachments_json(submission.attachments)}};
+}
+
+// --- Attachments
+
+bool is_attachment_name(const std::string& name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+  return std::none_of(name.begin(), name.end(), [](char c) {
+    return c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+}
+
+Json attachments_json(const Attachments& attachments) {
+  Json json = Json::object();
+  for (const auto& [name, attachment] : attachments)
+    json[name] = {{"sha256", attachment.sha256}, {"size", attachment.size}, {"media_type", attachment.media_type}};
+  return json;
+}
+
+Attachments attachments_from_json(const Json& json) {
+  if (!json.is_object()) throw RecordError("attachments: expected an object {\"file name\": {...}}");
+  Attachments attachments;
+  for (const auto& [name, entry] : json.items()) {
+    const std::string where = "attachments." + name;
+    if (!is_attachment_name(name)) throw RecordError(where + ": not a file name (no '/', '\\' or control characters)");
+    if (!entry.is_object() || !entry.contains("sha256") || !entry["sha256"].is_string() ||
+        !is_hex_sha256(entry["sha256"].get<std::string>()))
+      throw RecordError(where + ": sha256 must be 64 lower-case hex digits");
+    if (!entry.contains("size") || !entry["size"].is_number_unsigned())
+      throw RecordError(where + ": size must be a whole number of bytes");
+    attachments[name] = Attachment{entry["sha256"].get<std::string>(), entry["size"].get<uint64_t>(),
+                                   entry.value("media_type", "application/octet-stream")};
+  }
+  return attachments;
+}
+
+void for_each_file_answer(const Form& form, const Json& answers,
+                          const std::function<void(const Question&, const Json&, const std::string&)>& visit) {
+  if (answers.is_object()) walk_file_answers(form, form.top_level(), answers, "", visit);
+}
+
+void rewrite_file_answers(const Form& form, Json& answers,
+                          const std::function<Json(const Question&, const Json&, const std::string&)>& rewrite) {
+  if (!answers.is_object()) return;
+  walk_file_answers(form, form.top_level(), answers, "",
+                    [&](const Question& question, Json& answer, const std::string& where) {
+                      answer = rewrite(question, answer, where);
+                    });
 }
 
 }  // namespace outpost::form_records

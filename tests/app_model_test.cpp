@@ -24,6 +24,7 @@
 #include "forms/xlsform_reader.h"
 #include "platform/files.h"
 #include "registry/materials.h"
+#include "support/published_forms.h"
 #include "support/temp_dir.h"
 #include "support/world.h"
 #include "sync/curl_transport.h"
@@ -546,15 +547,6 @@ TEST_CASE("app model: a download needs an enrolled device and says so") {
 
 namespace {
 
-// Publishes a form of tests/fixtures/forms into a replica, as a sync from the registry would.
-void publish_form(sync::Replica& replica, const std::string& fixture) {
-  const std::string path = std::string(OUTPOST_FORM_FIXTURES) + "/" + fixture;
-  const forms::Form form = forms::read_xlsform(path);
-  replica.put(form_records::kFormsCollection, form_records::form_version_id(form),
-              form_records::form_version_fields(forms::read_xlsform_workbook(path), form));
-  replica.put(form_records::kFormsCollection, form.settings().form_id, form_records::latest_pointer_fields(form));
-}
-
 const app::QuestionView* shown(const AppModel& model, const std::string& name, const forms::RepeatPath& path = {}) {
   for (const app::QuestionView& question : model.state().fill->questions)
     if (question.name == name && question.path == path && !question.entry_header) return &question;
@@ -579,7 +571,7 @@ TEST_CASE("app model: a form is filled page by page with live checks and calcula
   TempHome home;
   {
     client::Home core(home.path());
-    publish_form(core.replica(), "all_types");
+    test::publish_form(core.replica(), "all_types");
   }
   Registry registry;
   AppModel model(home.path(), registry.options());
@@ -638,7 +630,7 @@ TEST_CASE("app model: a submission closed as a draft stays a draft; an unknown f
   TempHome home;
   {
     client::Home core(home.path());
-    publish_form(core.replica(), "household_members");
+    test::publish_form(core.replica(), "household_members");
   }
   Registry registry;
   AppModel model(home.path(), registry.options());
