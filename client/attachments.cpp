@@ -96,13 +96,7 @@ AttachmentUploads AttachmentStore::upload(sync::Transport& transport, const std:
     const std::vector<sync::TransferReport> reports = transfer.upload(batch);
     db::Transaction tx(db);
     for (const sync::TransferReport& report : reports) {
-      if (report.skipped) {
-        ++result.already_held;
-      } else {
-        ++result.files;
-        result.bytes_moved += report.bytes_moved;
-        result.resumed_bytes += report.resumed_bytes;
-      }
+      result.files.push_back(report);
       db.prepare("INSERT OR REPLACE INTO attachment_uploads(sha256, uploaded_at) VALUES(?, ?)")
           .bind(1, report.sha256)
           .bind(2, SystemClock::instance().now_ms())

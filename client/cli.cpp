@@ -347,11 +347,11 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
         << " records, " << report.records.conflicts_created << " new conflicts (" << report.records.requests
         << " requests, " << human_bytes(report.records.bytes_sent) << " up, " << human_bytes(report.records.bytes_received)
         << " down)";
-    if (report.attachments.files > 0) {
-      err << "; sent " << report.attachments.files << (report.attachments.files == 1 ? " file (" : " files (")
-          << sync::megabytes(report.attachments.bytes_moved);
-      if (report.attachments.resumed_bytes > 0)
-        err << ", resumed after " << sync::megabytes(report.attachments.resumed_bytes);
+    const size_t files = report.attachments.sent();
+    if (files > 0) {
+      err << "; sent " << files << (files == 1 ? " file (" : " files (") << sync::megabytes(report.attachments.bytes_moved());
+      if (report.attachments.resumed_bytes() > 0)
+        err << ", resumed after " << sync::megabytes(report.attachments.resumed_bytes());
       err << ")";
     }
     err << "\n";

@@ -108,6 +108,24 @@ void Home::check_collection(const std::string& collection) {
   throw ClientError("unknown collection '" + collection + "'; the registry accepts: " + list);
 }
 
+size_t AttachmentUploads::sent() const {
+  return static_cast<size_t>(
+      std::count_if(files.begin(), files.end(), [](const sync::TransferReport& file) { return !file.skipped; }));
+}
+
+uint64_t AttachmentUploads::bytes_moved() const {
+  uint64_t bytes = 0;
+  for (const sync::TransferReport& file : files) bytes += file.bytes_moved;
+  return bytes;
+}
+
+uint64_t AttachmentUploads::resumed_bytes() const {
+  uint64_t bytes = 0;
+  for (const sync::TransferReport& file : files)
+    if (!file.skipped) bytes += file.resumed_bytes;
+  return bytes;
+}
+
 HomeSyncReport Home::sync(sync::Transport& transport, const sync::SyncOptions& options) {
   auto enrolled = enrollment();
   if (!enrolled) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` first");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sync/blob_transfer.h"
 #include "sync/engine.h"
 #include "sync/replica.h"
 
@@ -28,10 +29,12 @@ class ClientError : public std::runtime_error {
 
 // What a sync moved besides records: the files of sent submissions (client/attachments.h).
 struct AttachmentUploads {
-  size_t files = 0;         // files the registry lacked, now sent
-  size_t already_held = 0;  // files the registry already held for this organization
-  uint64_t bytes_moved = 0;
-  uint64_t resumed_bytes = 0;  // of the files sent, bytes a cut upload had already delivered
+  // One per file: sent, or `skipped` when the registry already held it for this organization.
+  std::vector<sync::TransferReport> files;
+
+  size_t sent() const;
+  uint64_t bytes_moved() const;
+  uint64_t resumed_bytes() const;  // delivered by an earlier, interrupted sync
 };
 
 struct HomeSyncReport {

@@ -257,8 +257,8 @@ TEST_CASE("attachment sync: records first, then the files of sent submissions; o
 
   const client::HomeSyncReport report = world.home.sync(world.transport);
   CHECK(report.records.pushed_changes >= 1);
-  CHECK(report.attachments.files == 1);
-  CHECK(report.attachments.bytes_moved == content.size());
+  CHECK(report.attachments.sent() == 1);
+  CHECK(report.attachments.bytes_moved() == content.size());
   CHECK(files::read_file(world.registry.blobs->store().path(sha)) == content);
   // Every sync request went before the first file request.
   std::vector<std::string> paths;
@@ -270,7 +270,7 @@ TEST_CASE("attachment sync: records first, then the files of sent submissions; o
 
   // Sent once: the next sync does not ask again.
   world.transport.sent.clear();
-  CHECK(world.home.sync(world.transport).attachments.files == 0);
+  CHECK(world.home.sync(world.transport).attachments.files.empty());
   for (const sync::HttpRequest& request : world.transport.sent) CHECK(request.path == "/v1/sync");
 
   CHECK(world.get_file(sha, world.token_of(world.org)).status == 200);
