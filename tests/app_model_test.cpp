@@ -649,6 +649,60 @@ TEST_CASE("app model: a submission closed as a draft stays a draft; an unknown f
   CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Draft);
 }
 
+TEST_CASE("app model: a draft reopens from the list on its first page with its answers and file, and finalizes") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    test::publish_form(core.replica(), "all_types");
+  }
+  test::TempDir photos("outpost-photos");
+  files::write_file_atomic(photos.file("well.jpg"), std::string(1234, 'j'));
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  model.apply(app::ListForms{});
+  model.apply(app::StartSubmission{"all_types", "en"});
+  REQUIRE(model.state().fill);
+  const std::string id = model.state().fill->submission_id;
+  page_of(model, "a_text");
+  model.apply(app::SetAnswer{"a_text", {}, "half done"});
+  page_of(model, "an_image");
+  model.apply(app::AttachFile{"an_image", {}, photos.file("well.jpg")});
+  CHECK(shown(model, "an_image")->answer == "well.jpg");
+  CHECK(shown(model, "an_image")->file_size == 1234);
+  model.apply(app::AttachFile{"a_file", {}, photos.file("missing.pdf")});
+  REQUIRE(model.state().forms_problem);
+  CHECK(model.state().forms_problem->subject == "a_file");
+  CHECK(model.state().forms_problem->problem.key == "problem.file_refused");
+  CHECK(model.state().forms_problem->problem.detail == "a_file: no file " + photos.file("missing.pdf"));
+  model.apply(app::CloseSubmission{});
+  CHECK_FALSE(model.state().fill);
+  std::filesystem::remove(photos.file("well.jpg"));  // the device has its own copy
+
+  model.apply(app::ReopenSubmission{id, "en"});
+  REQUIRE(model.state().fill);
+  CHECK(model.state().fill->submission_id == id);
+  CHECK(model.state().fill->page == 0);
+  CHECK(page_of(model, "a_text").answer == "half done");
+  model.apply(app::SetAnswer{"a_text", {}, "all done"});
+  CHECK(page_of(model, "an_image").answer == "well.jpg");
+  CHECK(model.apply(app::FinalizeSubmission{}).local_change);
+  CHECK_FALSE(model.state().fill);
+  REQUIRE(model.state().forms->submissions.size() == 1);
+  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Finalized);
+  {
+    client::Home core(home.path());
+    const Json fields = core.replica().get(form_records::kSubmissionsCollection, id)->values();
+    CHECK(fields["answers"]["a_text"] == "all done");
+    CHECK(fields["attachments"]["well.jpg"]["size"] == 1234);
+  }
+
+  // Finalized: no longer editable.
+  model.apply(app::ReopenSubmission{id, "en"});
+  CHECK_FALSE(model.state().fill);
+  REQUIRE(model.state().forms_problem);
+  CHECK(model.state().forms_problem->problem.key == "problem.form_unavailable");
+}
+
 // --- The sync schedule
 
 TEST_CASE("sync schedule: at start, soon after a change, on a growing backoff offline, not when only the user can help") {
