@@ -92,83 +92,63 @@ void add_answers(const FillSession& session, const std::vector<size_t>& children
   }
 }
 
-// Applies the keys of `object` that name the children (through groups); returns the keys used.
-void apply_container(FillSession& session, const std::vector<size_t>& children, const RepeatPath& path,
-                     const Json& object, std::set<std::string>& used) {
-  const Form& form = session.form();
-  for (size_t index : children) {
-    const Question& question = form.questions()[index];
-    if (question.type == QuestionType::Group) {
-      apply_container(session, question.children, path, object, used);
-      continue;
-    }
-    const auto found = object.find(question.name);
-    if (found == object.end()) continue;
-    used.insert(question.name);
-    try {
-      if (question.type != QuestionType::Repeat) {
-        session.set_answer(question.name, path, answer_text(question.name, *found));
-        continue;
-      }
-      if (!found->is_array()) throw RecordError(question.name + ": a repeat's answers are a list of objects");
-      const size_t given = found->size();
-      if (question.repeat_count) {
-        const size_t set = session.submission().entries(question.name, path);
-        if (set != given)
-          throw RecordError(question.name + ": the form sets " + std::to_string(set) + " entries, the answers give " +
-                            std::to_string(given));
-      } else {
-        for (size_t entry = 0; entry < given; ++entry) session.add_repeat(question.name, path);
-      }
-      for (size_t entry = 0; entry < given; ++entry) {
-        const Json& entry_object = (*found)[entry];
-        const std::string where = question.name + "[" + std::to_string(entry + 1) + "]";
-        if (!entry_object.is_object()) throw RecordError(where + ": an entry's answers are an object");
-        RepeatPath inside = path;
-        inside.push_back(entry);
-        std::set<std::string> entry_used;
-        apply_container(session, question.children, inside, entry_object, entry_used);
-        for (const auto& [key, unused] : entry_object.items()) {
-          if (entry_used.count(key) == 0) throw RecordError(where + "." + key + ": not a question of this repeat");
-        }
-      }
-    } catch (const forms::FillError& error) {
-      throw RecordError(question.name + ": " + error.what());
-    }
-  }
-}
+// What to do with answers in the shape answers_json() writes, in form order.
+struct AnswerVisitor {
+  std::function<void(const Question& repeat, const RepeatPath& path, size_t count)> entries;  // before its entries
+  std::function<void(const Question& question, const RepeatPath& path, const Json& value)> answer;
+};
 
-// Writes the keys of `object` that name the children (through groups) straight into the
-// submission; returns the keys used.
-void restore_container(const Form& form, const std::vector<size_t>& children, const RepeatPath& path,
-                       const Json& object, forms::Submission& submission, std::set<std::string>& used) {
+// Visits the keys of `object` that name the children (through groups); returns the keys used.
+// Throws RecordError naming a repeat that is not a list of objects, or a key of an entry that
+// names no question of its repeat.
+void visit_container(const Form& form, const std::vector<size_t>& children, const RepeatPath& path, const Json& object,
+                     const AnswerVisitor& visitor, std::set<std::string>& used) {
   for (size_t index : children) {
     const Question& question = form.questions()[index];
     if (question.type == QuestionType::Group) {
-      restore_container(form, question.children, path, object, submission, used);
+      visit_container(form, question.children, path, object, visitor, used);
       continue;
     }
     const auto found = object.find(question.name);
     if (found == object.end()) continue;
     used.insert(question.name);
     if (question.type != QuestionType::Repeat) {
-      if (!forms::holds_value(question.type)) throw RecordError(question.name + ": holds no answer");
-      submission.set_answer(question.name, path, answer_text(question.name, *found));
+      visitor.answer(question, path, *found);
       continue;
     }
     if (!found->is_array()) throw RecordError(question.name + ": a repeat's answers are a list of objects");
-    submission.set_entries(question.name, path, found->size());
+    visitor.entries(question, path, found->size());
     for (size_t entry = 0; entry < found->size(); ++entry) {
-      const std::string where = question.name + "[" + std::to_string(entry + 1) + "]";
       const Json& entry_object = (*found)[entry];
+      const std::string where = question.name + "[" + std::to_string(entry + 1) + "]";
       if (!entry_object.is_object()) throw RecordError(where + ": an entry's answers are an object");
       RepeatPath inside = path;
       inside.push_back(entry);
       std::set<std::string> entry_used;
-      restore_container(form, question.children, inside, entry_object, submission, entry_used);
+      visit_container(form, question.children, inside, entry_object, visitor, entry_used);
       for (const auto& [key, unused] : entry_object.items())
         if (entry_used.count(key) == 0) throw RecordError(where + "." + key + ": not a question of this repeat");
     }
+  }
+}
+
+void visit_answers(const Form& form, const Json& answers, const AnswerVisitor& visitor) {
+  if (!answers.is_object()) throw RecordError("answers are a JSON object: {\"question\": answer, ...}");
+  std::set<std::string> used;
+  visit_container(form, form.top_level(), {}, answers, visitor, used);
+  for (const auto& [key, unused] : answers.items()) {
+    if (used.count(key) != 0) continue;
+    throw RecordError(key + (form.find(key) == nullptr ? ": the form has no such question" : ": not at the top level of the form"));
+  }
+}
+
+// A change the session refuses, as the record's error about that question.
+template <typename Change>
+void as_record_error(const Question& question, const Change& change) {
+  try {
+    change();
+  } catch (const forms::FillError& error) {
+    throw RecordError(question.name + ": " + error.what());
   }
 }
 
@@ -243,23 +223,36 @@ Json answers_json(const FillSession& session) {
 }
 
 void apply_answers(FillSession& session, const Json& answers) {
-  if (!answers.is_object()) throw RecordError("answers are a JSON object: {\"question\": answer, ...}");
-  std::set<std::string> used;
-  apply_container(session, session.form().top_level(), {}, answers, used);
-  for (const auto& [key, unused] : answers.items()) {
-    if (used.count(key) != 0) continue;
-    const Question* question = session.form().find(key);
-    throw RecordError(key + (question == nullptr ? ": the form has no such question" : ": not at the top level of the form"));
-  }
+  AnswerVisitor visitor;
+  visitor.entries = [&](const Question& repeat, const RepeatPath& path, size_t given) {
+    if (!repeat.repeat_count) {
+      as_record_error(repeat, [&] {
+        for (size_t entry = 0; entry < given; ++entry) session.add_repeat(repeat.name, path);
+      });
+      return;
+    }
+    const size_t set = session.submission().entries(repeat.name, path);
+    if (set != given)
+      throw RecordError(repeat.name + ": the form sets " + std::to_string(set) + " entries, the answers give " +
+                        std::to_string(given));
+  };
+  visitor.answer = [&](const Question& question, const RepeatPath& path, const Json& value) {
+    as_record_error(question, [&] { session.set_answer(question.name, path, answer_text(question.name, value)); });
+  };
+  visit_answers(session.form(), answers, visitor);
 }
 
 forms::Submission submission_from_answers(const Form& form, const Json& answers) {
-  if (!answers.is_object()) throw RecordError("answers are a JSON object: {\"question\": answer, ...}");
   forms::Submission submission;
-  std::set<std::string> used;
-  restore_container(form, form.top_level(), {}, answers, submission, used);
-  for (const auto& [key, unused] : answers.items())
-    if (used.count(key) == 0) throw RecordError(key + ": not a question at the top level of the form");
+  AnswerVisitor visitor;
+  visitor.entries = [&](const Question& repeat, const RepeatPath& path, size_t count) {
+    submission.set_entries(repeat.name, path, count);
+  };
+  visitor.answer = [&](const Question& question, const RepeatPath& path, const Json& value) {
+    if (!forms::holds_value(question.type)) throw RecordError(question.name + ": holds no answer");
+    submission.set_answer(question.name, path, answer_text(question.name, value));
+  };
+  visit_answers(form, answers, visitor);
   return submission;
 }
 
