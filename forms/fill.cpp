@@ -237,6 +237,25 @@ Value FillSession::evaluate_at(const Question& question, const Expression& expre
   return evaluate(expression, Scope(*this, question, path));
 }
 
+std::string FillSession::expand_references(std::string_view name, const RepeatPath& path, std::string_view text) const {
+  if (text.find("${") == std::string_view::npos) return std::string(text);
+  const Question& at = question(name);
+  std::string expanded;
+  size_t position = 0;
+  for (size_t open = text.find("${"); open != std::string_view::npos; open = text.find("${", position)) {
+    const size_t close = text.find('}', open + 2);
+    if (close == std::string_view::npos) break;
+    expanded.append(text.substr(position, open - position));
+    try {
+      expanded += evaluate_at(at, parse_expression(std::string(text.substr(open, close + 1 - open))), path).as_string();
+    } catch (const std::exception&) {  // no such question, or no single answer from here
+    }
+    position = close + 1;
+  }
+  expanded.append(text.substr(position));
+  return expanded;
+}
+
 bool FillSession::condition(const Question& question, const Condition& condition, const RepeatPath& path) const {
   if (!condition.expression) return condition.yes;
   return evaluate_at(question, expressions_.at(&*condition.expression), path).as_boolean();

@@ -684,6 +684,7 @@ TEST_CASE("app model: a draft reopens from the list on its first page with its a
   CHECK(model.state().fill->page == 0);
   CHECK(page_of(model, "a_text").answer == "half done");
   model.apply(app::SetAnswer{"a_text", {}, "all done"});
+  CHECK(page_of(model, "a_note").label == "The text was all done");  // ${a_text} in its label
   CHECK(page_of(model, "an_image").answer == "well.jpg");
   CHECK(model.apply(app::FinalizeSubmission{}).local_change);
   CHECK_FALSE(model.state().fill);

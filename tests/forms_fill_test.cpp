@@ -212,3 +212,25 @@ TEST_CASE("forms fill: a constraint that cannot be evaluated with these answers 
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].rfind("code: This answer cannot be checked: ", 0) == 0);
 }
+
+TEST_CASE("forms fill: ${name} in a label shows the current answer, inside a repeat the entry's own") {
+  const Form all_types = read_xlsform(kFixtures + "/all_types");
+  FillSession session(all_types, "", test_device());
+  const std::string note = all_types.text(all_types.find("a_note")->label, kDefaultLanguageKey);
+  CHECK(session.expand_references("a_note", {}, note) == "The text was hello");  // the default
+  session.set_answer("a_text", {}, "Amina");
+  CHECK(session.expand_references("a_note", {}, note) == "The text was Amina");
+  CHECK(session.expand_references("a_note", {}, "${no_such} and ${unclosed") == " and ${unclosed");
+  CHECK(session.expand_references("a_note", {}, "no references") == "no references");
+
+  const Form households = read_xlsform(kFixtures + "/household_members");
+  FillSession survey(households, "", test_device());
+  const std::string children = households.text(households.find("children_note")->label, kDefaultLanguageKey);
+  for (const std::vector<std::string>& each : {std::vector<std::string>{"30", "4"}, {"40", "70", "9", "12"}}) {
+    const size_t entry = survey.add_repeat("household", {});
+    survey.set_answer("member_count", {entry}, std::to_string(each.size()));
+    for (size_t member = 0; member < each.size(); ++member) survey.set_answer("age", {entry, member}, each[member]);
+  }
+  CHECK(survey.expand_references("children_note", {0}, children) == "This household has 1 children.");
+  CHECK(survey.expand_references("children_note", {1}, children) == "This household has 2 children.");
+}

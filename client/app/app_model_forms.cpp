@@ -253,9 +253,9 @@ void AppModel::refresh_fill() {
     item.path = path;
     item.type = question.type;
     item.depth = depth;
-    item.label = text_of(question.label);
+    item.label = session.expand_references(question.name, path, text_of(question.label));
     if (item.label.empty()) item.label = question.name;
-    item.hint = text_of(question.hint);
+    item.hint = session.expand_references(question.name, path, text_of(question.hint));
     item.appearance = question.appearance;
     if (forms::holds_value(question.type)) {
       item.answer = session.submission().answer(question.name, path);
