@@ -34,7 +34,8 @@ std::pair<std::string, records::Attachment> AttachmentStore::add(const std::stri
   namespace fs = std::filesystem;
   std::error_code error;
   const fs::file_status status = fs::status(path, error);
-  if (path.empty() || !fs::exists(status)) throw ClientError(where + ": no file " + (path.empty() ? "was given" : path));
+  if (path.empty() || !fs::exists(status))
+    throw ClientError(where + ": no file " + (path.empty() ? "was given" : path));
   if (!fs::is_regular_file(status)) throw ClientError(where + ": " + path + " is not a file");
   if (!std::ifstream(path, std::ios::binary)) throw ClientError(where + ": cannot read " + path + " (permissions?)");
   const std::string name = fs::path(path).filename().string();

@@ -343,13 +343,14 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
     expect_args(args, 0, "outpost sync [--attempts N]");
     const HomeSyncReport report = home.sync(*registry_transport(home, transports), options);
     Library library(home);  // indexes the materials the sync brought
-    err << "up to date: sent " << report.records.pushed_changes << " changes, received " << report.records.pulled_records
-        << " records, " << report.records.conflicts_created << " new conflicts (" << report.records.requests
-        << " requests, " << human_bytes(report.records.bytes_sent) << " up, " << human_bytes(report.records.bytes_received)
-        << " down)";
+    const sync::SyncReport& records = report.records;
+    err << "up to date: sent " << records.pushed_changes << " changes, received " << records.pulled_records
+        << " records, " << records.conflicts_created << " new conflicts (" << records.requests << " requests, "
+        << human_bytes(records.bytes_sent) << " up, " << human_bytes(records.bytes_received) << " down)";
     const size_t files = report.attachments.sent();
     if (files > 0) {
-      err << "; sent " << files << (files == 1 ? " file (" : " files (") << sync::megabytes(report.attachments.bytes_moved());
+      err << "; sent " << files << (files == 1 ? " file (" : " files (")
+          << sync::megabytes(report.attachments.bytes_moved());
       if (report.attachments.resumed_bytes() > 0)
         err << ", resumed after " << sync::megabytes(report.attachments.resumed_bytes());
       err << ")";

@@ -138,7 +138,8 @@ void visit_answers(const Form& form, const Json& answers, const AnswerVisitor& v
   visit_container(form, form.top_level(), {}, answers, visitor, used);
   for (const auto& [key, unused] : answers.items()) {
     if (used.count(key) != 0) continue;
-    throw RecordError(key + (form.find(key) == nullptr ? ": the form has no such question" : ": not at the top level of the form"));
+    throw RecordError(key + (form.find(key) == nullptr ? ": the form has no such question"
+                                                       : ": not at the top level of the form"));
   }
 }
 
@@ -296,13 +297,11 @@ Attachments attachments_from_json(const Json& json) {
   return attachments;
 }
 
-void for_each_file_answer(const Form& form, const Json& answers,
-                          const std::function<void(const Question&, const Json&, const std::string&)>& visit) {
+void for_each_file_answer(const Form& form, const Json& answers, const FileAnswerVisit& visit) {
   if (answers.is_object()) walk_file_answers(form, form.top_level(), answers, "", visit);
 }
 
-void rewrite_file_answers(const Form& form, Json& answers,
-                          const std::function<Json(const Question&, const Json&, const std::string&)>& rewrite) {
+void rewrite_file_answers(const Form& form, Json& answers, const FileAnswerRewrite& rewrite) {
   if (!answers.is_object()) return;
   walk_file_answers(form, form.top_level(), answers, "",
                     [&](const Question& question, Json& answer, const std::string& where) {

@@ -85,11 +85,11 @@ Attachments attachments_from_json(const Json& json);
 
 // Calls `visit` with every answer of an image or file question in `answers` (through groups and
 // repeats), and `where` as "photo" or "members[2].photo" (entries counted from 1).
-void for_each_file_answer(const forms::Form& form, const Json& answers,
-                          const std::function<void(const forms::Question&, const Json& answer, const std::string& where)>& visit);
+using FileAnswerVisit = std::function<void(const forms::Question&, const Json& answer, const std::string& where)>;
+void for_each_file_answer(const forms::Form& form, const Json& answers, const FileAnswerVisit& visit);
 // The same, each answer replaced by what `rewrite` returns.
-void rewrite_file_answers(const forms::Form& form, Json& answers,
-                          const std::function<Json(const forms::Question&, const Json& answer, const std::string& where)>& rewrite);
+using FileAnswerRewrite = std::function<Json(const forms::Question&, const Json& answer, const std::string& where)>;
+void rewrite_file_answers(const forms::Form& form, Json& answers, const FileAnswerRewrite& rewrite);
 
 struct SubmissionFields {
   std::string form_id;

@@ -74,7 +74,10 @@ RangeRequest parse_range(const std::string& header, uint64_t size) {
 }  // namespace
 
 BlobService::BlobService(const std::string& directory, uint64_t quota_bytes, const Clock& clock, UploadCheck may_upload)
-    : clock_(clock), may_upload_(std::move(may_upload)), store_(directory, quota_bytes), index_(directory + "/index.db") {
+    : clock_(clock),
+      may_upload_(std::move(may_upload)),
+      store_(directory, quota_bytes),
+      index_(directory + "/index.db") {
   index_.exec(kIndexSchema);
 }
 

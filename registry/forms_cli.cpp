@@ -44,7 +44,8 @@ void export_attachments(const std::vector<records::ExportedSubmission>& submissi
       continue;
     }
     if (!attachments.empty() && !records::is_attachment_name(submission.id)) {
-      err << "outpost-registry: submission " << submission.id << ": its id cannot name a folder; its files are left out\n";
+      err << "outpost-registry: submission " << submission.id
+          << ": its id cannot name a folder; its files are left out\n";
       continue;
     }
     for (const auto& [name, attachment] : attachments) {
@@ -57,7 +58,8 @@ void export_attachments(const std::vector<records::ExportedSubmission>& submissi
       const std::string folder = directory + "/media/" + submission.id;
       files::ensure_directory(folder);
       const std::string path = folder + "/" + name;
-      std::filesystem::copy_file(blobs.path(attachment.sha256), path, std::filesystem::copy_options::overwrite_existing);
+      std::filesystem::copy_file(blobs.path(attachment.sha256), path,
+                                 std::filesystem::copy_options::overwrite_existing);
       out << path << "\n";
     }
   }

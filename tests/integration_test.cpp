@@ -1786,7 +1786,7 @@ TEST_CASE("integration: an urgent submission finalized after 200 ordinary ones g
   CHECK(urgent_status.front() == 200);
 }
 
-TEST_CASE("integration: a photo follows the urgent report filed after it, through a cut link and a kill, into the export") {
+TEST_CASE("integration: a photo follows the urgent report filed after it, through a cut link and a kill, to the export") {
   Testbed bed;
   const std::string org = bed.admin().add_org("Relief West");
   const std::string other_org = bed.admin().add_org("Elsewhere");

@@ -95,9 +95,10 @@ void AppModel::open_fill(std::unique_ptr<client::PublishedForm> form, const std:
   const auto enrollment = home_.enrollment();
   forms::Device device{enrollment ? enrollment->device_id : home_.replica().replica_id(), client::local_now};
   // The form lives on the heap, so the draft's reference to it survives the move below.
-  auto draft = draft_id ? std::make_unique<client::SubmissionDraft>(home_.replica(), *form, language,
-                                                                    std::move(device), *draft_id)
-                        : std::make_unique<client::SubmissionDraft>(home_.replica(), *form, language, std::move(device));
+  auto draft =
+      draft_id
+          ? std::make_unique<client::SubmissionDraft>(home_.replica(), *form, language, std::move(device), *draft_id)
+          : std::make_unique<client::SubmissionDraft>(home_.replica(), *form, language, std::move(device));
   // The draft keeps a reference to the form: the form goes after it.
   draft_.reset();
   fill_form_ = std::move(form);

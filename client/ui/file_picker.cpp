@@ -50,13 +50,13 @@ std::optional<std::string> file_picker(FilePicker& picker, std::string_view name
     muted_text(picker.listing_error);
   }
   const float rows = std::min<float>(8.0f, static_cast<float>(std::max<size_t>(picker.entries.size(), 1)));
-  const bool shown =
-      ImGui::BeginChild((prefix + ".list").c_str(), ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * (rows + 0.5f)), true);
+  const ImVec2 list_size(0, ImGui::GetTextLineHeightWithSpacing() * (rows + 0.5f));
+  const bool shown = ImGui::BeginChild((prefix + ".list").c_str(), list_size, true);
   std::optional<std::string> next_folder;
   for (const FilePicker::Entry& entry : picker.entries) {
     if (!shown) break;  // scrolled out of the page
-    const std::string text =
-        entry.folder ? entry.name + "/" : entry.name + "  (" + app::format_bytes(static_cast<int64_t>(entry.size)) + ")";
+    const std::string size = "  (" + app::format_bytes(static_cast<int64_t>(entry.size)) + ")";
+    const std::string text = entry.folder ? entry.name + "/" : entry.name + size;
     if (selectable(text, prefix + ".entry." + entry.name, false)) {
       const std::string path = (folder / entry.name).string();
       if (entry.folder)

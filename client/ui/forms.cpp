@@ -164,7 +164,8 @@ void file_widget(Frame& frame, const app::QuestionView& question, const std::str
   if (question.answer.empty())
     muted_text(tr("forms.no_file"));
   else
-    ImGui::TextUnformatted((question.answer + "  (" + app::format_bytes(static_cast<int64_t>(question.file_size)) + ")").c_str());
+    ImGui::TextUnformatted(
+        (question.answer + "  (" + app::format_bytes(static_cast<int64_t>(question.file_size)) + ")").c_str());
   const bool open = view.picker_for == key;
   if (button(open ? tr("files.close") : tr("forms.choose_file"), "choose." + key)) {
     view.picker_for = open ? "" : key;

@@ -23,7 +23,8 @@ inline std::vector<std::pair<std::string, form_records::Json>> form_fixture_reco
 
 // Puts the form into a device's replica as a sync from the registry would.
 inline void publish_form(sync::Replica& replica, const std::string& fixture) {
-  for (const auto& [id, fields] : form_fixture_records(fixture)) replica.put(form_records::kFormsCollection, id, fields);
+  for (const auto& [id, fields] : form_fixture_records(fixture))
+    replica.put(form_records::kFormsCollection, id, fields);
 }
 
 }  // namespace outpost::test
