@@ -63,10 +63,13 @@ void submission_list(Frame& frame, const app::FormsOverview& overview) {
   while (clipper.Step()) {
     for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
       const app::SubmissionRow& row = overview.submissions[static_cast<size_t>(i)];
-      ImGui::TableNextRow();
+      // Every row as tall as a draft's, whose button it aligns with: the clipper needs one height.
+      ImGui::TableNextRow(0, ImGui::GetFrameHeightWithSpacing());
       ImGui::TableNextColumn();
+      ImGui::AlignTextToFramePadding();
       ImGui::TextUnformatted(row.form_title.c_str());
       ImGui::TableNextColumn();
+      ImGui::AlignTextToFramePadding();
       const bool sent = row.state == app::SubmissionState::Sent;
       colored_text(sent ? palette().ok : ImGui::GetStyleColorVec4(ImGuiCol_Text), tr(state_key(row.state)));
       if (row.state == app::SubmissionState::Draft) {  // only a draft may be edited
@@ -75,6 +78,7 @@ void submission_list(Frame& frame, const app::FormsOverview& overview) {
           frame.emit(app::ReopenSubmission{row.id, translator().language()});
       }
       ImGui::TableNextColumn();
+      ImGui::AlignTextToFramePadding();
       ImGui::TextUnformatted(app::format_ago(row.updated_ms, frame.now_ms).c_str());
     }
   }
