@@ -135,13 +135,12 @@ HomeSyncReport Home::sync(sync::Transport& transport, const sync::SyncOptions& o
     HomeSyncReport report;
     report.records = engine.run(options);
     sync::TransferOptions transfer;
+    transfer.max_attempts = options.max_attempts;
     transfer.first_backoff = options.first_backoff;
     if (options.sleep) transfer.sleep = options.sleep;
     try {
       report.attachments = AttachmentStore(*this).upload(transport, enrolled->token, transfer);
-    } catch (const sync::QuotaExceeded& full) {
-      throw sync::SyncError(std::string("sending attachments: ") + full.what(), true, 507);
-    } catch (const sync::BlobError& failed) {
+    } catch (const sync::BlobError& failed) {  // most often the connection dropping: worth trying later
       throw sync::SyncError(std::string("sending attachments: ") + failed.what(), true);
     }
     replica_->record_sync_result("ok");
