@@ -316,7 +316,7 @@ std::optional<FieldError> FillSession::check(std::string_view name, const Repeat
   if (text.empty()) {
     if (!is_required(name, path)) return std::nullopt;
     const std::string& message = form_.text(asked.required_message, language_);
-    return error(message.empty() ? "This question needs an answer." : message);
+    return error(message.empty() ? "This question needs an answer." : expand_references(name, path, message));
   }
   if (auto wrong = type_error(form_, asked, text)) return error(*wrong);
   if (!asked.constraint) return std::nullopt;
@@ -326,7 +326,8 @@ std::optional<FieldError> FillSession::check(std::string_view name, const Repeat
     return error("This answer cannot be checked: " + std::string(failure.what()) + ".");
   }
   const std::string& message = form_.text(asked.constraint_message, language_);
-  return error(message.empty() ? "This answer is not accepted (" + asked.constraint->text + ")." : message);
+  return error(message.empty() ? "This answer is not accepted (" + asked.constraint->text + ")."
+                               : expand_references(name, path, message));
 }
 
 std::vector<FieldError> FillSession::validate() const {

@@ -269,7 +269,7 @@ void AppModel::refresh_fill() {
     }
     if (forms::is_select(question.type)) {
       for (const forms::Choice* choice : session.visible_choices(question.name, path)) {
-        std::string label = text_of(choice->label);
+        std::string label = session.expand_references(question.name, path, text_of(choice->label));
         item.choices.push_back({choice->name, label.empty() ? choice->name : label});
       }
       item.as_list = question.appearance.find("minimal") != std::string::npos || item.choices.size() > kMostRadioChoices;
