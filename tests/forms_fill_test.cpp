@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "forms/xlsform_reader.h"
+#include "platform/files.h"
+#include "support/temp_dir.h"
 
 using namespace outpost::forms;
 
@@ -233,4 +235,24 @@ TEST_CASE("forms fill: ${name} in a label shows the current answer, inside a rep
   }
   CHECK(survey.expand_references("children_note", {0}, children) == "This household has 1 children.");
   CHECK(survey.expand_references("children_note", {1}, children) == "This household has 2 children.");
+}
+
+TEST_CASE("forms fill: ${name} in a constraint message and a choice label shows the current answer") {
+  outpost::test::TempDir dir("outpost-references");
+  outpost::files::write_file_atomic(dir.file("settings.csv"), "form_id,version\nbudget,1\n");
+  outpost::files::write_file_atomic(dir.file("survey.csv"),
+                                    "type,name,label,constraint,constraint_message\n"
+                                    "integer,budget,Budget\n"
+                                    "integer,spent,Spent,. <= ${budget},Cannot be more than ${budget}.\n"
+                                    "select_one ok,fine,Is ${spent} right?\n");
+  outpost::files::write_file_atomic(dir.file("choices.csv"), "list_name,name,label\nok,yes,Yes: ${spent}\nok,no,No\n");
+  const Form form = read_xlsform(dir.path());
+  FillSession session(form, "", test_device());
+  session.set_answer("budget", {}, "100");
+  session.set_answer("spent", {}, "120");
+  const auto error = session.check("spent", {});
+  REQUIRE(error);
+  CHECK(error->message == "Cannot be more than 100.");
+  const Choice* yes = session.visible_choices("fine", {}).at(0);
+  CHECK(session.expand_references("fine", {}, form.text(yes->label, kDefaultLanguageKey)) == "Yes: 120");
 }
