@@ -44,7 +44,7 @@ int fill_command(Home& home, std::vector<std::string> args, std::ostream& out, s
 
   const std::unique_ptr<PublishedForm> form =
       draft_id ? load_draft_form(home.replica(), *draft_id) : load_latest_form(home.replica(), args[0]);
-  if (form->form.settings().form_id != args[0])
+  if (draft_id && form->form.settings().form_id != args[0])
     throw ClientError("submission " + *draft_id + " is of form " + form->form.settings().form_id + ", not " + args[0]);
   const auto enrolled = home.enrollment();
   forms::Device device{enrolled ? enrolled->device_id : home.replica().replica_id(), local_now};
