@@ -60,7 +60,12 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
   forms                               list the forms published to this device, one JSON object a line
   fill FORM_ID --answers FILE.json [--finalize] [--language KEY]
                                       fill a form with answers ({"question": value, "repeat": [{...}]});
-                                      prints the submission id; errors name their question
+                                      an image or file answer is the path of a file, kept on this
+                                      device and sent after the submission; prints the submission
+                                      id; errors name their question
+  fill FORM_ID --submission ID [--answers FILE.json] [--finalize]
+                                      continue a draft with more answers (a finalized submission
+                                      cannot be edited)
 
 Without a COMMAND, outpost opens its window:
   outpost [--home DIR] [--software-renderer] [--fullscreen] [--size WIDTHxHEIGHT]
@@ -336,11 +341,21 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
     sync::SyncOptions options;
     options.max_attempts = static_cast<int>(cli::take_int_option(args, "--attempts", options.max_attempts));
     expect_args(args, 0, "outpost sync [--attempts N]");
-    const sync::SyncReport report = home.sync(*registry_transport(home, transports), options);
+    const HomeSyncReport report = home.sync(*registry_transport(home, transports), options);
     Library library(home);  // indexes the materials the sync brought
-    err << "up to date: sent " << report.pushed_changes << " changes, received " << report.pulled_records
-        << " records, " << report.conflicts_created << " new conflicts (" << report.requests << " requests, "
-        << human_bytes(report.bytes_sent) << " up, " << human_bytes(report.bytes_received) << " down)\n";
+    const sync::SyncReport& records = report.records;
+    err << "up to date: sent " << records.pushed_changes << " changes, received " << records.pulled_records
+        << " records, " << records.conflicts_created << " new conflicts (" << records.requests << " requests, "
+        << human_bytes(records.bytes_sent) << " up, " << human_bytes(records.bytes_received) << " down)";
+    const size_t files = report.attachments.sent();
+    if (files > 0) {
+      err << "; sent " << files << (files == 1 ? " file (" : " files (")
+          << sync::megabytes(report.attachments.bytes_moved());
+      if (report.attachments.resumed_bytes() > 0)
+        err << ", resumed after " << sync::megabytes(report.attachments.resumed_bytes());
+      err << ")";
+    }
+    err << "\n";
     return 0;
   }
   if (command == "conflicts") {

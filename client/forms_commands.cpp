@@ -1,5 +1,6 @@
 #include "client/forms_commands.h"
 
+#include "client/attachments.h"
 #include "client/submissions.h"
 #include "platform/cli_args.h"
 #include "platform/files.h"
@@ -27,23 +28,41 @@ int forms_command(Home& home, std::vector<std::string> args, std::ostream& out) 
 }
 
 int fill_command(Home& home, std::vector<std::string> args, std::ostream& out, std::ostream& err) {
-  constexpr char kUsage[] = "outpost fill FORM_ID --answers FILE.json [--finalize] [--language KEY]";
+  constexpr char kUsage[] =
+      "outpost fill FORM_ID (--answers FILE.json | --submission ID [--answers FILE.json]) [--finalize] [--language KEY]";
   const std::optional<std::string> answers_file = take_option(args, "--answers");
+  const std::optional<std::string> draft_id = take_option(args, "--submission");
   const std::string language = take_option(args, "--language").value_or("");
   const bool finalize = take_flag(args, "--finalize");
   expect_args(args, 1, kUsage);
-  if (!answers_file) throw UsageError(std::string("usage: ") + kUsage);
-  const Json answers = Json::parse(files::read_file(*answers_file), nullptr, false);
-  if (answers.is_discarded()) throw UsageError(*answers_file + " is not JSON");
+  if (!answers_file && !draft_id) throw UsageError(std::string("usage: ") + kUsage);
+  Json answers = Json::object();
+  if (answers_file) {
+    answers = Json::parse(files::read_file(*answers_file), nullptr, false);
+    if (answers.is_discarded()) throw UsageError(*answers_file + " is not JSON");
+  }
 
-  const std::unique_ptr<PublishedForm> form = load_latest_form(home.replica(), args[0]);
+  const std::unique_ptr<PublishedForm> form =
+      draft_id ? load_draft_form(home.replica(), *draft_id) : load_latest_form(home.replica(), args[0]);
+  if (draft_id && form->form.settings().form_id != args[0])
+    throw ClientError("submission " + *draft_id + " is of form " + form->form.settings().form_id + ", not " + args[0]);
   const auto enrolled = home.enrollment();
   forms::Device device{enrolled ? enrolled->device_id : home.replica().replica_id(), local_now};
-  SubmissionDraft draft(home.replica(), *form, language, std::move(device));
+  SubmissionDraft draft = draft_id ? SubmissionDraft(home.replica(), *form, language, std::move(device), *draft_id)
+                                   : SubmissionDraft(home.replica(), *form, language, std::move(device));
+  // Image and file answers are paths: each file is stored, and the answer becomes its name.
+  AttachmentStore files(home);
+  form_records::rewrite_file_answers(form->form, answers, [&](const forms::Question&, const Json& path,
+                                                              const std::string& where) {
+    if (!path.is_string()) throw ClientError(*answers_file + ": " + where + ": expected the path of a file");
+    if (path.get<std::string>().empty()) return path;
+    const auto [name, attachment] = files.add(path.get<std::string>(), *answers_file + ": " + where);
+    return Json(draft.add_attachment(name, attachment));
+  });
   try {
     form_records::apply_answers(draft.session(), answers);
   } catch (const form_records::RecordError& error) {
-    throw ClientError(*answers_file + ": " + error.what());
+    throw ClientError(answers_file.value_or("--submission") + ": " + error.what());
   }
 
   const std::vector<forms::FieldError> errors = finalize ? draft.finalize() : draft.session().validate();

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "client/attachments.h"
 #include "platform/files.h"
 
 namespace outpost::client {
@@ -107,13 +108,41 @@ void Home::check_collection(const std::string& collection) {
   throw ClientError("unknown collection '" + collection + "'; the registry accepts: " + list);
 }
 
-sync::SyncReport Home::sync(sync::Transport& transport, const sync::SyncOptions& options) {
+size_t AttachmentUploads::sent() const {
+  return static_cast<size_t>(
+      std::count_if(files.begin(), files.end(), [](const sync::TransferReport& file) { return !file.skipped; }));
+}
+
+uint64_t AttachmentUploads::bytes_moved() const {
+  uint64_t bytes = 0;
+  for (const sync::TransferReport& file : files) bytes += file.bytes_moved;
+  return bytes;
+}
+
+uint64_t AttachmentUploads::resumed_bytes() const {
+  uint64_t bytes = 0;
+  for (const sync::TransferReport& file : files)
+    if (!file.skipped) bytes += file.resumed_bytes;
+  return bytes;
+}
+
+HomeSyncReport Home::sync(sync::Transport& transport, const sync::SyncOptions& options) {
   auto enrolled = enrollment();
   if (!enrolled) throw ClientError("this device is not enrolled: run `outpost enroll URL CODE` first");
   files::ExclusiveLock lock(directory_ + "/sync.lock");
   sync::SyncEngine engine(*replica_, transport, enrolled->token);
   try {
-    sync::SyncReport report = engine.run(options);
+    HomeSyncReport report;
+    report.records = engine.run(options);
+    sync::TransferOptions transfer;
+    transfer.max_attempts = options.max_attempts;
+    transfer.first_backoff = options.first_backoff;
+    if (options.sleep) transfer.sleep = options.sleep;
+    try {
+      report.attachments = AttachmentStore(*this).upload(transport, enrolled->token, transfer);
+    } catch (const sync::BlobError& failed) {  // most often the connection dropping: worth trying later
+      throw sync::SyncError(std::string("sending attachments: ") + failed.what(), true);
+    }
     replica_->record_sync_result("ok");
     return report;
   } catch (const std::exception& error) {

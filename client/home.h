@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sync/blob_transfer.h"
 #include "sync/engine.h"
 #include "sync/replica.h"
 
@@ -24,6 +25,21 @@ struct Enrollment {
 class ClientError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// What a sync moved besides records: the files of sent submissions (client/attachments.h).
+struct AttachmentUploads {
+  // One per file: sent, or `skipped` when the registry already held it for this organization.
+  std::vector<sync::TransferReport> files;
+
+  size_t sent() const;
+  uint64_t bytes_moved() const;
+  uint64_t resumed_bytes() const;  // delivered by an earlier, interrupted sync
+};
+
+struct HomeSyncReport {
+  sync::SyncReport records;
+  AttachmentUploads attachments;
 };
 
 class Home {
@@ -50,8 +66,10 @@ class Home {
   // Throws ClientError naming the known collections when `collection` is not one of them.
   void check_collection(const std::string& collection);
 
-  // Runs a sync under the home's lock and records its result for `status`.
-  sync::SyncReport sync(sync::Transport& transport, const sync::SyncOptions& options = {});
+  // Runs a sync under the home's lock and records its result for `status`: the records first,
+  // then the files of the submissions they sent (so an urgent report is acknowledged before any
+  // photo moves). A failed file upload is a retryable SyncError; the next sync resumes it.
+  HomeSyncReport sync(sync::Transport& transport, const sync::SyncOptions& options = {});
 
  private:
   std::string directory_;

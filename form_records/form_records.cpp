@@ -1,5 +1,6 @@
 #include "form_records/form_records.h"
 
+#include <algorithm>
 #include <set>
 #include <utility>
 
@@ -91,50 +92,95 @@ void add_answers(const FillSession& session, const std::vector<size_t>& children
   }
 }
 
-// Applies the keys of `object` that name the children (through groups); returns the keys used.
-void apply_container(FillSession& session, const std::vector<size_t>& children, const RepeatPath& path,
-                     const Json& object, std::set<std::string>& used) {
-  const Form& form = session.form();
+// What to do with answers in the shape answers_json() writes, in form order.
+struct AnswerVisitor {
+  std::function<void(const Question& repeat, const RepeatPath& path, size_t count)> entries;  // before its entries
+  std::function<void(const Question& question, const RepeatPath& path, const Json& value)> answer;
+};
+
+// Visits the keys of `object` that name the children (through groups); returns the keys used.
+// Throws RecordError naming a repeat that is not a list of objects, or a key of an entry that
+// names no question of its repeat.
+void visit_container(const Form& form, const std::vector<size_t>& children, const RepeatPath& path, const Json& object,
+                     const AnswerVisitor& visitor, std::set<std::string>& used) {
   for (size_t index : children) {
     const Question& question = form.questions()[index];
     if (question.type == QuestionType::Group) {
-      apply_container(session, question.children, path, object, used);
+      visit_container(form, question.children, path, object, visitor, used);
       continue;
     }
     const auto found = object.find(question.name);
     if (found == object.end()) continue;
     used.insert(question.name);
-    try {
-      if (question.type != QuestionType::Repeat) {
-        session.set_answer(question.name, path, answer_text(question.name, *found));
-        continue;
-      }
-      if (!found->is_array()) throw RecordError(question.name + ": a repeat's answers are a list of objects");
-      const size_t given = found->size();
-      if (question.repeat_count) {
-        const size_t set = session.submission().entries(question.name, path);
-        if (set != given)
-          throw RecordError(question.name + ": the form sets " + std::to_string(set) + " entries, the answers give " +
-                            std::to_string(given));
-      } else {
-        for (size_t entry = 0; entry < given; ++entry) session.add_repeat(question.name, path);
-      }
-      for (size_t entry = 0; entry < given; ++entry) {
-        const Json& entry_object = (*found)[entry];
-        const std::string where = question.name + "[" + std::to_string(entry + 1) + "]";
-        if (!entry_object.is_object()) throw RecordError(where + ": an entry's answers are an object");
-        RepeatPath inside = path;
-        inside.push_back(entry);
-        std::set<std::string> entry_used;
-        apply_container(session, question.children, inside, entry_object, entry_used);
-        for (const auto& [key, unused] : entry_object.items()) {
-          if (entry_used.count(key) == 0) throw RecordError(where + "." + key + ": not a question of this repeat");
-        }
-      }
-    } catch (const forms::FillError& error) {
-      throw RecordError(question.name + ": " + error.what());
+    if (question.type != QuestionType::Repeat) {
+      visitor.answer(question, path, *found);
+      continue;
+    }
+    if (!found->is_array()) throw RecordError(question.name + ": a repeat's answers are a list of objects");
+    visitor.entries(question, path, found->size());
+    for (size_t entry = 0; entry < found->size(); ++entry) {
+      const Json& entry_object = (*found)[entry];
+      const std::string where = question.name + "[" + std::to_string(entry + 1) + "]";
+      if (!entry_object.is_object()) throw RecordError(where + ": an entry's answers are an object");
+      RepeatPath inside = path;
+      inside.push_back(entry);
+      std::set<std::string> entry_used;
+      visit_container(form, question.children, inside, entry_object, visitor, entry_used);
+      for (const auto& [key, unused] : entry_object.items())
+        if (entry_used.count(key) == 0) throw RecordError(where + "." + key + ": not a question of this repeat");
     }
   }
+}
+
+void visit_answers(const Form& form, const Json& answers, const AnswerVisitor& visitor) {
+  if (!answers.is_object()) throw RecordError("answers are a JSON object: {\"question\": answer, ...}");
+  std::set<std::string> used;
+  visit_container(form, form.top_level(), {}, answers, visitor, used);
+  for (const auto& [key, unused] : answers.items()) {
+    if (used.count(key) != 0) continue;
+    throw RecordError(key + (form.find(key) == nullptr ? ": the form has no such question"
+                                                       : ": not at the top level of the form"));
+  }
+}
+
+// A change the session refuses, as the record's error about that question.
+template <typename Change>
+void as_record_error(const Question& question, const Change& change) {
+  try {
+    change();
+  } catch (const forms::FillError& error) {
+    throw RecordError(question.name + ": " + error.what());
+  }
+}
+
+// Visits the answers of image and file questions; `JsonObject` is Json or const Json.
+template <typename JsonObject, typename Visit>
+void walk_file_answers(const Form& form, const std::vector<size_t>& children, JsonObject& object,
+                       const std::string& prefix, const Visit& visit) {
+  for (size_t index : children) {
+    const Question& question = form.questions()[index];
+    if (question.type == QuestionType::Group) {
+      walk_file_answers(form, question.children, object, prefix, visit);
+      continue;
+    }
+    const auto found = object.find(question.name);
+    if (found == object.end()) continue;
+    if (question.type == QuestionType::Repeat) {
+      if (!found->is_array()) continue;
+      for (size_t entry = 0; entry < found->size(); ++entry) {
+        auto& entry_object = (*found)[entry];
+        if (entry_object.is_object())
+          walk_file_answers(form, question.children, entry_object,
+                            prefix + question.name + "[" + std::to_string(entry + 1) + "].", visit);
+      }
+    } else if (question.type == QuestionType::Image || question.type == QuestionType::File) {
+      visit(question, *found, prefix + question.name);
+    }
+  }
+}
+
+bool is_hex_sha256(const std::string& text) {
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
 }  // namespace
@@ -178,21 +224,89 @@ Json answers_json(const FillSession& session) {
 }
 
 void apply_answers(FillSession& session, const Json& answers) {
-  if (!answers.is_object()) throw RecordError("answers are a JSON object: {\"question\": answer, ...}");
-  std::set<std::string> used;
-  apply_container(session, session.form().top_level(), {}, answers, used);
-  for (const auto& [key, unused] : answers.items()) {
-    if (used.count(key) != 0) continue;
-    const Question* question = session.form().find(key);
-    throw RecordError(key + (question == nullptr ? ": the form has no such question" : ": not at the top level of the form"));
-  }
+  AnswerVisitor visitor;
+  visitor.entries = [&](const Question& repeat, const RepeatPath& path, size_t given) {
+    if (!repeat.repeat_count) {
+      as_record_error(repeat, [&] {
+        for (size_t entry = 0; entry < given; ++entry) session.add_repeat(repeat.name, path);
+      });
+      return;
+    }
+    const size_t set = session.submission().entries(repeat.name, path);
+    if (set != given)
+      throw RecordError(repeat.name + ": the form sets " + std::to_string(set) + " entries, the answers give " +
+                        std::to_string(given));
+  };
+  visitor.answer = [&](const Question& question, const RepeatPath& path, const Json& value) {
+    as_record_error(question, [&] { session.set_answer(question.name, path, answer_text(question.name, value)); });
+  };
+  visit_answers(session.form(), answers, visitor);
+}
+
+forms::Submission submission_from_answers(const Form& form, const Json& answers) {
+  forms::Submission submission;
+  AnswerVisitor visitor;
+  visitor.entries = [&](const Question& repeat, const RepeatPath& path, size_t count) {
+    submission.set_entries(repeat.name, path, count);
+  };
+  visitor.answer = [&](const Question& question, const RepeatPath& path, const Json& value) {
+    if (!forms::holds_value(question.type)) throw RecordError(question.name + ": holds no answer");
+    submission.set_answer(question.name, path, answer_text(question.name, value));
+  };
+  visit_answers(form, answers, visitor);
+  return submission;
 }
 
 Json submission_fields(const SubmissionFields& submission) {
   return {{"form_id", submission.form_id},   {"form_version", submission.form_version},
           {"state", submission.state},       {"answers", submission.answers},
           {"created", submission.created_ms}, {"updated", submission.updated_ms},
-          {"device", submission.device}};
+          {"device", submission.device},     {kAttachmentsField, attachments_json(submission.attachments)}};
+}
+
+// --- Attachments
+
+bool is_attachment_name(const std::string& name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+  return std::none_of(name.begin(), name.end(), [](char c) {
+    return c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+}
+
+Json attachments_json(const Attachments& attachments) {
+  Json json = Json::object();
+  for (const auto& [name, attachment] : attachments)
+    json[name] = {{"sha256", attachment.sha256}, {"size", attachment.size}, {"media_type", attachment.media_type}};
+  return json;
+}
+
+Attachments attachments_from_json(const Json& json) {
+  if (!json.is_object()) throw RecordError("attachments: expected an object {\"file name\": {...}}");
+  Attachments attachments;
+  for (const auto& [name, entry] : json.items()) {
+    const std::string where = "attachments." + name;
+    if (!is_attachment_name(name)) throw RecordError(where + ": not a file name (no '/', '\\' or control characters)");
+    if (!entry.is_object() || !entry.contains("sha256") || !entry["sha256"].is_string() ||
+        !is_hex_sha256(entry["sha256"].get<std::string>()))
+      throw RecordError(where + ": sha256 must be 64 lower-case hex digits");
+    if (!entry.contains("size") || !entry["size"].is_number_unsigned())
+      throw RecordError(where + ": size must be a whole number of bytes");
+    attachments[name] = Attachment{entry["sha256"].get<std::string>(), entry["size"].get<uint64_t>(),
+                                   entry.value("media_type", "application/octet-stream")};
+  }
+  return attachments;
+}
+
+void for_each_file_answer(const Form& form, const Json& answers, const FileAnswerVisit& visit) {
+  if (answers.is_object()) walk_file_answers(form, form.top_level(), answers, "", visit);
+}
+
+void rewrite_file_answers(const Form& form, Json& answers, const FileAnswerRewrite& rewrite) {
+  if (!answers.is_object()) return;
+  walk_file_answers(form, form.top_level(), answers, "",
+                    [&](const Question& question, Json& answer, const std::string& where) {
+                      answer = rewrite(question, answer, where);
+                    });
 }
 
 }  // namespace outpost::form_records

@@ -7,6 +7,10 @@
 //   (repeats as arrays of objects, groups flat), with state draft or finalized.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -25,6 +29,7 @@ constexpr char kFormsCollection[] = "forms";
 constexpr char kSubmissionsCollection[] = "submissions";
 constexpr char kDraft[] = "draft";
 constexpr char kFinalized[] = "finalized";
+constexpr char kAttachmentsField[] = "attachments";
 
 // A record that does not hold what its collection promises, or answers that do not fit the form.
 class RecordError : public std::runtime_error {
@@ -55,6 +60,37 @@ Json answers_json(const forms::FillSession& session);
 // RecordError naming the key that does not fit.
 void apply_answers(forms::FillSession& session, const Json& answers);
 
+// The answers as the Submission a FillSession resumes from (a reopened draft): every answer
+// and repeat entry as written, nothing validated or recomputed. Throws RecordError naming the
+// key that does not fit the form.
+forms::Submission submission_from_answers(const forms::Form& form, const Json& answers);
+
+// --- Attachments: the files image and file questions answer with (docs/forms.md). The answer
+// is the file's name; the submission's `attachments` field maps each name to the file's
+// content hash, by which the file is stored and travels (docs/protocol.md, "Files").
+
+struct Attachment {
+  std::string sha256;
+  uint64_t size = 0;
+  std::string media_type;
+};
+using Attachments = std::map<std::string, Attachment>;  // by file name
+
+// A name a file may have in a submission and in an export directory: no path separators, not
+// "." or "..", no control characters, at most 255 bytes.
+bool is_attachment_name(const std::string& name);
+Json attachments_json(const Attachments& attachments);
+// Throws RecordError naming the entry that is malformed.
+Attachments attachments_from_json(const Json& json);
+
+// Calls `visit` with every answer of an image or file question in `answers` (through groups and
+// repeats), and `where` as "photo" or "members[2].photo" (entries counted from 1).
+using FileAnswerVisit = std::function<void(const forms::Question&, const Json& answer, const std::string& where)>;
+void for_each_file_answer(const forms::Form& form, const Json& answers, const FileAnswerVisit& visit);
+// The same, each answer replaced by what `rewrite` returns.
+using FileAnswerRewrite = std::function<Json(const forms::Question&, const Json& answer, const std::string& where)>;
+void rewrite_file_answers(const forms::Form& form, Json& answers, const FileAnswerRewrite& rewrite);
+
 struct SubmissionFields {
   std::string form_id;
   std::string form_version;
@@ -63,6 +99,7 @@ struct SubmissionFields {
   int64_t created_ms = 0;
   int64_t updated_ms = 0;
   std::string device;
+  Attachments attachments;  // the files its answers name
 };
 Json submission_fields(const SubmissionFields& submission);
 

@@ -237,6 +237,25 @@ Value FillSession::evaluate_at(const Question& question, const Expression& expre
   return evaluate(expression, Scope(*this, question, path));
 }
 
+std::string FillSession::expand_references(std::string_view name, const RepeatPath& path, std::string_view text) const {
+  if (text.find("${") == std::string_view::npos) return std::string(text);
+  const Question& at = question(name);
+  std::string expanded;
+  size_t position = 0;
+  for (size_t open = text.find("${"); open != std::string_view::npos; open = text.find("${", position)) {
+    const size_t close = text.find('}', open + 2);
+    if (close == std::string_view::npos) break;
+    expanded.append(text.substr(position, open - position));
+    try {
+      expanded += evaluate_at(at, parse_expression(std::string(text.substr(open, close + 1 - open))), path).as_string();
+    } catch (const std::exception&) {  // no such question, or no single answer from here
+    }
+    position = close + 1;
+  }
+  expanded.append(text.substr(position));
+  return expanded;
+}
+
 bool FillSession::condition(const Question& question, const Condition& condition, const RepeatPath& path) const {
   if (!condition.expression) return condition.yes;
   return evaluate_at(question, expressions_.at(&*condition.expression), path).as_boolean();
@@ -297,7 +316,7 @@ std::optional<FieldError> FillSession::check(std::string_view name, const Repeat
   if (text.empty()) {
     if (!is_required(name, path)) return std::nullopt;
     const std::string& message = form_.text(asked.required_message, language_);
-    return error(message.empty() ? "This question needs an answer." : message);
+    return error(message.empty() ? "This question needs an answer." : expand_references(name, path, message));
   }
   if (auto wrong = type_error(form_, asked, text)) return error(*wrong);
   if (!asked.constraint) return std::nullopt;
@@ -307,7 +326,8 @@ std::optional<FieldError> FillSession::check(std::string_view name, const Repeat
     return error("This answer cannot be checked: " + std::string(failure.what()) + ".");
   }
   const std::string& message = form_.text(asked.constraint_message, language_);
-  return error(message.empty() ? "This answer is not accepted (" + asked.constraint->text + ")." : message);
+  return error(message.empty() ? "This answer is not accepted (" + asked.constraint->text + ")."
+                               : expand_references(name, path, message));
 }
 
 std::vector<FieldError> FillSession::validate() const {

@@ -104,6 +104,12 @@ class FillSession {
   bool is_relevant(std::string_view name, const RepeatPath& path) const;
   bool is_required(std::string_view name, const RepeatPath& path) const;
   bool is_read_only(std::string_view name, const RepeatPath& path) const;
+  // A label, hint or message as shown while filling (check() expands its messages itself): each
+  // ${name} replaced by that question's current answer as question `name` in `path` sees it (an
+  // answer of the same repeat entry, or outside the repeat), as ODK does ("Hello ${first_name}").
+  // A reference that has no single answer there (a hidden question, a repeat's answers seen from
+  // outside) shows as nothing.
+  std::string expand_references(std::string_view name, const RepeatPath& path, std::string_view text) const;
   // The choices a select shows, after its choice_filter.
   std::vector<const Choice*> visible_choices(std::string_view name, const RepeatPath& path) const;
 

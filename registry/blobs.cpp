@@ -73,8 +73,11 @@ RangeRequest parse_range(const std::string& header, uint64_t size) {
 
 }  // namespace
 
-BlobService::BlobService(const std::string& directory, uint64_t quota_bytes, const Clock& clock)
-    : clock_(clock), store_(directory, quota_bytes), index_(directory + "/index.db") {
+BlobService::BlobService(const std::string& directory, uint64_t quota_bytes, const Clock& clock, UploadCheck may_upload)
+    : clock_(clock),
+      may_upload_(std::move(may_upload)),
+      store_(directory, quota_bytes),
+      index_(directory + "/index.db") {
   index_.exec(kIndexSchema);
 }
 
@@ -189,6 +192,11 @@ ApiResponse BlobService::start_upload(const Device& device, const ApiRequest& re
   if (manifest.sha256 != sha256)
     throw ApiError(400, "invalid_manifest", "the manifest describes " + manifest.sha256 + ", not " + sha256);
 
+  // Asked before the index is locked: the check reads the registry's records.
+  if (!may_upload_ || !may_upload_(device, sha256))
+    throw ApiError(403, "not_referenced",
+                   "no record of this organization names the file " + sha256 +
+                       " in its attachments; send the record first (sync), then the file");
   std::lock_guard<std::mutex> lock(mutex_);
   if (readable(Principal{device, false}, sha256)) return json_response(request, {{"complete", true}});
   const int64_t now = clock_.now_ms();

@@ -2,6 +2,7 @@
 // index of who may read each file, and the routes under /v1/blobs (docs/protocol.md, "Files").
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -20,9 +21,15 @@ ApiResponse file_response(const ApiRequest& request, const sync::BlobStore& stor
 
 class BlobService {
  public:
+  // Whether a device may upload a file: the registry lets an organization upload only the files
+  // its own records name (Registry::file_referenced), so a token cannot make the registry store
+  // arbitrary data.
+  using UploadCheck = std::function<bool(const Device& device, const std::string& sha256)>;
+
   // `directory` holds the files and their index (index.db). quota_bytes 0: the disk is the limit.
+  // Without `may_upload`, uploads are refused (a registry CLI command that only publishes).
   explicit BlobService(const std::string& directory, uint64_t quota_bytes = 0,
-                       const Clock& clock = SystemClock::instance());
+                       const Clock& clock = SystemClock::instance(), UploadCheck may_upload = {});
 
   sync::BlobStore& store() { return store_; }
 
@@ -49,6 +56,7 @@ class BlobService {
 
   std::mutex mutex_;  // the index connection and uploads: one request at a time
   const Clock& clock_;
+  UploadCheck may_upload_;
   sync::BlobStore store_;
   db::Database index_;
 };

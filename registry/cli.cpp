@@ -44,6 +44,7 @@ constexpr char kUsage[] = R"(usage: outpost-registry [--db FILE] COMMAND ...
                                     check an XLSForm and publish it to an organization's devices or all
   export FORM_ID --format csv|hxl [--out DIR]
                                     write the form's finalized submissions as CSV files (one per repeat)
+                                    and their files in DIR/media/SUBMISSION_ID/ (missing ones listed)
 
 --db FILE defaults to $OUTPOST_REGISTRY_DB, or registry.db in the current directory. Files are
 kept beside it, in FILE.blobs/.
@@ -90,7 +91,7 @@ int material_command(Registry& registry, const std::string& blob_directory, std:
   throw UsageError("unknown material action '" + action + "': use add, list or remove");
 }
 
-int run(std::vector<std::string> args, std::ostream& out) {
+int run(std::vector<std::string> args, std::ostream& out, std::ostream& err) {
   std::string db_path = "registry.db";
   if (const char* env = std::getenv("OUTPOST_REGISTRY_DB")) db_path = env;
   if (auto db = take_option(args, "--db")) db_path = *db;
@@ -111,7 +112,10 @@ int run(std::vector<std::string> args, std::ostream& out) {
     const int64_t quota_mb = cli::take_int_option(args, "--blob-quota-mb", 0);
     if (quota_mb < 0) throw UsageError("--blob-quota-mb wants a number of megabytes, 0 for no quota");
     expect_args(args, 0, "outpost-registry serve [--db FILE] [--listen HOST:PORT] [--blob-quota-mb N]");
-    BlobService blobs(blob_directory, static_cast<uint64_t>(quota_mb) * 1000 * 1000);
+    BlobService blobs(blob_directory, static_cast<uint64_t>(quota_mb) * 1000 * 1000, SystemClock::instance(),
+                      [&registry](const Device& device, const std::string& sha256) {
+                        return registry.file_referenced(device.org_id, sha256);
+                      });
     Api api(registry, &blobs);
     const auto handle = [&api](const ApiRequest& request) { return api.handle(request); };
     serve(handle, host, port, [&out](const std::string& bound_host, int bound_port) {
@@ -166,7 +170,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
   }
   if (command == "material") return material_command(registry, blob_directory, args, out);
   if (command == "form") return form_command(registry, args, out);
-  if (command == "export") return export_command(registry, args, out);
+  if (command == "export") return export_command(registry, blob_directory, args, out, err);
   if (command == "admin-token") {
     out << registry.create_admin_token(args.empty() ? "admin" : args[0]) << "\n";
     return 0;
@@ -177,7 +181,7 @@ int run(std::vector<std::string> args, std::ostream& out) {
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  return cli::run_guarded("outpost-registry", err, [&] { return run(args, out); });
+  return cli::run_guarded("outpost-registry", err, [&] { return run(args, out, err); });
 }
 
 }  // namespace outpost::registry

@@ -1,5 +1,6 @@
 #include "registry/forms_cli.h"
 
+#include <filesystem>
 #include <optional>
 
 #include "form_records/export.h"
@@ -7,6 +8,7 @@
 #include "forms/xlsform_reader.h"
 #include "platform/cli_args.h"
 #include "platform/files.h"
+#include "sync/blob_store.h"
 
 namespace outpost::registry {
 
@@ -24,6 +26,46 @@ std::optional<Json> find_record(Registry& registry, const std::string& collectio
     if (record_id == id) return std::move(fields);
   }
   return std::nullopt;
+}
+
+// Each submission's files as DIR/media/SUBMISSION_ID/NAME, the name its answer holds (ODK
+// Central's exports keep them in media/ too). A file that has not arrived yet is reported and
+// skipped: the device sends it after the record, on a later sync.
+void export_attachments(const std::vector<records::ExportedSubmission>& submissions, const std::string& blob_directory,
+                        const std::string& directory, std::ostream& out, std::ostream& err) {
+  const sync::BlobStore blobs(blob_directory);
+  size_t missing = 0;
+  for (const records::ExportedSubmission& submission : submissions) {
+    records::Attachments attachments;
+    try {
+      attachments = records::attachments_from_json(submission.fields.value(records::kAttachmentsField, Json::object()));
+    } catch (const records::RecordError& error) {
+      err << "outpost-registry: submission " << submission.id << ": " << error.what() << "; its files are left out\n";
+      continue;
+    }
+    if (!attachments.empty() && !records::is_attachment_name(submission.id)) {
+      err << "outpost-registry: submission " << submission.id
+          << ": its id cannot name a folder; its files are left out\n";
+      continue;
+    }
+    for (const auto& [name, attachment] : attachments) {
+      if (!blobs.contains(attachment.sha256)) {
+        err << "outpost-registry: submission " << submission.id << ": " << name << " (" << attachment.sha256
+            << ") has not been uploaded yet\n";
+        ++missing;
+        continue;
+      }
+      const std::string folder = directory + "/media/" + submission.id;
+      files::ensure_directory(folder);
+      const std::string path = folder + "/" + name;
+      std::filesystem::copy_file(blobs.path(attachment.sha256), path,
+                                 std::filesystem::copy_options::overwrite_existing);
+      out << path << "\n";
+    }
+  }
+  if (missing > 0)
+    err << "outpost-registry: " << missing << (missing == 1 ? " file is" : " files are")
+        << " missing; export again after the devices have synced\n";
 }
 
 }  // namespace
@@ -49,7 +91,8 @@ int form_command(Registry& registry, std::vector<std::string> args, std::ostream
   return 0;
 }
 
-int export_command(Registry& registry, std::vector<std::string> args, std::ostream& out) {
+int export_command(Registry& registry, const std::string& blob_directory, std::vector<std::string> args,
+                   std::ostream& out, std::ostream& err) {
   constexpr char kUsage[] = "outpost-registry export FORM_ID --format csv|hxl [--out DIR]";
   const std::string format_name = take_option(args, "--format").value_or("csv");
   const std::string directory = take_option(args, "--out").value_or(".");
@@ -76,6 +119,7 @@ int export_command(Registry& registry, std::vector<std::string> args, std::ostre
     files::write_file_atomic(path, file.text);
     out << path << "\n";
   }
+  export_attachments(submissions, blob_directory, directory, out, err);
   return 0;
 }
 

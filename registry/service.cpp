@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "form_records/form_records.h"
 #include "platform/crypto.h"
 
 namespace outpost::registry {
@@ -23,6 +24,18 @@ using sync::SyncResponse;
 namespace {
 
 constexpr int64_t kDayMs = 24 * 60 * 60 * 1000;
+
+// The hashes of the files an `attachments` field names; none when it is malformed (the device
+// then has no file to upload for it).
+std::vector<std::string> named_files(const sync::StoredField& attachments) {
+  std::vector<std::string> hashes;
+  try {
+    for (const auto& [name, attachment] : form_records::attachments_from_json(Json::parse(attachments.value)))
+      hashes.push_back(attachment.sha256);
+  } catch (const std::exception&) {  // RecordError, or JSON that does not parse
+  }
+  return hashes;
+}
 constexpr size_t kSoftResponseBytes = 8 * 1024 * 1024;
 const std::vector<std::string> kDefaultCollections = {"activities", "assessments", "contacts", "forms",
                                                       "incidents",  "notes",       "sites",    "submissions"};
@@ -432,12 +445,23 @@ void Registry::Merge::finish() {
   for (const auto& [key, seq] : changed_) {
     const StoredRecord& stored = records_.at(key);
     store_.write_record(key.first, key.second, device_.org_id, stored, seq != 0 ? seq : stored.seq);
+    const auto attachments = stored.fields.find(form_records::kAttachmentsField);
+    if (seq != 0 && attachments != stored.fields.end())
+      store_.set_file_references(key.first, key.second, device_.org_id, named_files(attachments->second));
   }
   for (const auto& [key, to] : clamped_writes_) {
     const auto& [collection, id, hlc] = key;
     store_.insert_receipt(device_.id, collection, id, hlc, {request_.seq, to});
   }
   store_.set_meta("hlc", std::to_string(clock_.last()));
+}
+
+bool Registry::file_referenced(const std::string& org_id, const std::string& sha256) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  StoreTransaction tx(store_);
+  const bool referenced = store_.file_referenced(org_id, sha256);
+  tx.commit();
+  return referenced;
 }
 
 SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {

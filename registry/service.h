@@ -77,6 +77,9 @@ class Registry {
   // One record as the device would see it, or ApiError(404) when it is not visible to them.
   Json read_record(const Principal& who, const std::string& collection, const std::string& id);
   int64_t now_ms() const { return clock_.now_ms(); }
+  // Whether a record of organization `org_id` names the file in its `attachments` field: only
+  // then may the organization's devices upload it.
+  bool file_referenced(const std::string& org_id, const std::string& sha256);
 
   // --- Records of the registry itself (registry_records.cpp); registry administrators only
   struct RecordWrite {

@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS records(
   sole_writer TEXT NOT NULL, fields TEXT NOT NULL, applied TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS records_by_key ON records(collection, id);
 CREATE INDEX IF NOT EXISTS records_by_partition_seq ON records(partition, seq);
+-- The files a record names in its `attachments` field.
+CREATE TABLE IF NOT EXISTS file_references(
+  partition TEXT NOT NULL, sha256 TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL,
+  PRIMARY KEY(partition, sha256, collection, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS file_references_by_record ON file_references(collection, id);
 CREATE TABLE IF NOT EXISTS receipts(
   device_id TEXT NOT NULL, collection TEXT NOT NULL, id TEXT NOT NULL, hlc INTEGER NOT NULL,
   request_seq INTEGER NOT NULL, clamped_to INTEGER,
@@ -362,6 +367,28 @@ void SqliteStore::prune_receipts(const std::string& device_id, int64_t through_r
       .bind(1, device_id)
       .bind(2, through_request_seq)
       .run();
+}
+
+// --- File references
+
+void SqliteStore::set_file_references(const std::string& collection, const std::string& id,
+                                      const std::string& partition, const std::vector<std::string>& sha256s) {
+  db_.prepare("DELETE FROM file_references WHERE collection=? AND id=?").bind(1, collection).bind(2, id).run();
+  for (const std::string& sha256 : sha256s)
+    db_.prepare("INSERT OR IGNORE INTO file_references(partition, sha256, collection, id) VALUES(?,?,?,?)")
+        .bind(1, partition)
+        .bind(2, sha256)
+        .bind(3, collection)
+        .bind(4, id)
+        .run();
+}
+
+bool SqliteStore::file_referenced(const std::string& partition, const std::string& sha256) {
+  auto& select = db_.prepare("SELECT EXISTS(SELECT 1 FROM file_references WHERE partition=? AND sha256=?)");
+  select.bind(1, partition).bind(2, sha256);
+  const bool found = select.step() && select.int64(0) != 0;
+  select.reset();
+  return found;
 }
 
 // --- Meta

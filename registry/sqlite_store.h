@@ -49,6 +49,10 @@ class SqliteStore final : public RegistryStore {
   void changes_since(const std::vector<std::string>& partitions, int64_t after, const std::string& exclude_replica,
                      const std::function<bool(const ChangeRow&)>& visit) override;
 
+  void set_file_references(const std::string& collection, const std::string& id, const std::string& partition,
+                           const std::vector<std::string>& sha256s) override;
+  bool file_referenced(const std::string& partition, const std::string& sha256) override;
+
   std::optional<Receipt> find_receipt(const std::string& device_id, const std::string& collection,
                                       const std::string& id, int64_t hlc) override;
   void insert_receipt(const std::string& device_id, const std::string& collection, const std::string& id, int64_t hlc,

@@ -124,6 +124,13 @@ class RegistryStore {
   virtual void changes_since(const std::vector<std::string>& partitions, int64_t after,
                              const std::string& exclude_replica, const std::function<bool(const ChangeRow&)>& visit) = 0;
 
+  // --- The files records name in their `attachments` field (docs/forms.md), by partition: a
+  // device uploads only files its organization's records name.
+  // Replaces what the record names.
+  virtual void set_file_references(const std::string& collection, const std::string& id, const std::string& partition,
+                                   const std::vector<std::string>& sha256s) = 0;
+  virtual bool file_referenced(const std::string& partition, const std::string& sha256) = 0;
+
   // --- Receipts of the writes the registry clamped, so that a replayed request gets the same
   // clamped stamps back. One per device, record and HLC; kept until the device's next request.
   virtual std::optional<Receipt> find_receipt(const std::string& device_id, const std::string& collection,

@@ -25,6 +25,7 @@
 #include "forms/xlsform_reader.h"
 #include "platform/files.h"
 #include "registry/materials.h"
+#include "support/published_forms.h"
 #include "support/temp_dir.h"
 #include "support/world.h"
 #include "sync/curl_transport.h"
@@ -625,15 +626,6 @@ TEST_CASE("app model: a download needs an enrolled device and says so") {
 
 namespace {
 
-// Publishes a form of tests/fixtures/forms into a replica, as a sync from the registry would.
-void publish_form(sync::Replica& replica, const std::string& fixture) {
-  const std::string path = std::string(OUTPOST_FORM_FIXTURES) + "/" + fixture;
-  const forms::Form form = forms::read_xlsform(path);
-  replica.put(form_records::kFormsCollection, form_records::form_version_id(form),
-              form_records::form_version_fields(forms::read_xlsform_workbook(path), form));
-  replica.put(form_records::kFormsCollection, form.settings().form_id, form_records::latest_pointer_fields(form));
-}
-
 const app::QuestionView* shown(const AppModel& model, const std::string& name, const forms::RepeatPath& path = {}) {
   for (const app::QuestionView& question : model.state().fill->questions)
     if (question.name == name && question.path == path && !question.entry_header) return &question;
@@ -658,7 +650,7 @@ TEST_CASE("app model: a form is filled page by page with live checks and calcula
   TempHome home;
   {
     client::Home core(home.path());
-    publish_form(core.replica(), "all_types");
+    test::publish_form(core.replica(), "all_types");
     core.replica().put("submissions", "hh-1", {{"household", "not from a form"}});  // not listed as a submission
   }
   Registry registry;
@@ -721,7 +713,7 @@ TEST_CASE("app model: a submission closed as a draft stays a draft; an unknown f
   TempHome home;
   {
     client::Home core(home.path());
-    publish_form(core.replica(), "household_members");
+    test::publish_form(core.replica(), "household_members");
   }
   Registry registry;
   AppModel model(home.path(), registry.options());
@@ -738,6 +730,61 @@ TEST_CASE("app model: a submission closed as a draft stays a draft; an unknown f
   CHECK_FALSE(model.state().fill);
   REQUIRE(model.state().forms->submissions.size() == 1);
   CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Draft);
+}
+
+TEST_CASE("app model: a draft reopens from the list on its first page with its answers and file, and finalizes") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    test::publish_form(core.replica(), "all_types");
+  }
+  test::TempDir photos("outpost-photos");
+  files::write_file_atomic(photos.file("well.jpg"), std::string(1234, 'j'));
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  model.apply(app::ListForms{});
+  model.apply(app::StartSubmission{"all_types", "en"});
+  REQUIRE(model.state().fill);
+  const std::string id = model.state().fill->submission_id;
+  page_of(model, "a_text");
+  model.apply(app::SetAnswer{"a_text", {}, "half done"});
+  page_of(model, "an_image");
+  model.apply(app::AttachFile{"an_image", {}, photos.file("well.jpg")});
+  CHECK(shown(model, "an_image")->answer == "well.jpg");
+  CHECK(shown(model, "an_image")->file_size == 1234);
+  model.apply(app::AttachFile{"a_file", {}, photos.file("missing.pdf")});
+  REQUIRE(model.state().forms_problem);
+  CHECK(model.state().forms_problem->subject == "a_file");
+  CHECK(model.state().forms_problem->problem.key == "problem.file_refused");
+  CHECK(model.state().forms_problem->problem.detail == "a_file: no file " + photos.file("missing.pdf"));
+  model.apply(app::CloseSubmission{});
+  CHECK_FALSE(model.state().fill);
+  std::filesystem::remove(photos.file("well.jpg"));  // the device has its own copy
+
+  model.apply(app::ReopenSubmission{id, "en"});
+  REQUIRE(model.state().fill);
+  CHECK(model.state().fill->submission_id == id);
+  CHECK(model.state().fill->page == 0);
+  CHECK(page_of(model, "a_text").answer == "half done");
+  model.apply(app::SetAnswer{"a_text", {}, "all done"});
+  CHECK(page_of(model, "a_note").label == "The text was all done");  // ${a_text} in its label
+  CHECK(page_of(model, "an_image").answer == "well.jpg");
+  CHECK(model.apply(app::FinalizeSubmission{}).local_change);
+  CHECK_FALSE(model.state().fill);
+  REQUIRE(model.state().forms->submissions.size() == 1);
+  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Finalized);
+  {
+    client::Home core(home.path());
+    const Json fields = core.replica().get(form_records::kSubmissionsCollection, id)->values();
+    CHECK(fields["answers"]["a_text"] == "all done");
+    CHECK(fields["attachments"]["well.jpg"]["size"] == 1234);
+  }
+
+  // Finalized: no longer editable.
+  model.apply(app::ReopenSubmission{id, "en"});
+  CHECK_FALSE(model.state().fill);
+  REQUIRE(model.state().forms_problem);
+  CHECK(model.state().forms_problem->problem.key == "problem.form_unavailable");
 }
 
 // --- The sync schedule

@@ -80,7 +80,7 @@ TEST_CASE("form records: the export joins nested repeats to their parent rows") 
   answers.erase("households_note");
   apply_answers(session, answers);
   const Json fields = submission_fields({form.settings().form_id, form.settings().version, kFinalized,
-                                         answers_json(session), 0, 1772352000000, "device-1"});
+                                         answers_json(session), 0, 1772352000000, "device-1", {}});
   const std::vector<ExportFile> files = export_submissions(form, {{"s1", fields}}, ExportFormat::csv);
   REQUIRE(files.size() == 3);
   const std::string id = form.settings().form_id;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "forms/xlsform_reader.h"
+#include "platform/files.h"
+#include "support/temp_dir.h"
 
 using namespace outpost::forms;
 
@@ -211,4 +213,46 @@ TEST_CASE("forms fill: a constraint that cannot be evaluated with these answers 
   const std::vector<std::string> errors = described(form, session.validate());
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].rfind("code: This answer cannot be checked: ", 0) == 0);
+}
+
+TEST_CASE("forms fill: ${name} in a label shows the current answer, inside a repeat the entry's own") {
+  const Form all_types = read_xlsform(kFixtures + "/all_types");
+  FillSession session(all_types, "", test_device());
+  const std::string note = all_types.text(all_types.find("a_note")->label, kDefaultLanguageKey);
+  CHECK(session.expand_references("a_note", {}, note) == "The text was hello");  // the default
+  session.set_answer("a_text", {}, "Amina");
+  CHECK(session.expand_references("a_note", {}, note) == "The text was Amina");
+  CHECK(session.expand_references("a_note", {}, "${no_such} and ${unclosed") == " and ${unclosed");
+  CHECK(session.expand_references("a_note", {}, "no references") == "no references");
+
+  const Form households = read_xlsform(kFixtures + "/household_members");
+  FillSession survey(households, "", test_device());
+  const std::string children = households.text(households.find("children_note")->label, kDefaultLanguageKey);
+  for (const std::vector<std::string>& each : {std::vector<std::string>{"30", "4"}, {"40", "70", "9", "12"}}) {
+    const size_t entry = survey.add_repeat("household", {});
+    survey.set_answer("member_count", {entry}, std::to_string(each.size()));
+    for (size_t member = 0; member < each.size(); ++member) survey.set_answer("age", {entry, member}, each[member]);
+  }
+  CHECK(survey.expand_references("children_note", {0}, children) == "This household has 1 children.");
+  CHECK(survey.expand_references("children_note", {1}, children) == "This household has 2 children.");
+}
+
+TEST_CASE("forms fill: ${name} in a constraint message and a choice label shows the current answer") {
+  outpost::test::TempDir dir("outpost-references");
+  outpost::files::write_file_atomic(dir.file("settings.csv"), "form_id,version\nbudget,1\n");
+  outpost::files::write_file_atomic(dir.file("survey.csv"),
+                                    "type,name,label,constraint,constraint_message\n"
+                                    "integer,budget,Budget\n"
+                                    "integer,spent,Spent,. <= ${budget},Cannot be more than ${budget}.\n"
+                                    "select_one ok,fine,Is ${spent} right?\n");
+  outpost::files::write_file_atomic(dir.file("choices.csv"), "list_name,name,label\nok,yes,Yes: ${spent}\nok,no,No\n");
+  const Form form = read_xlsform(dir.path());
+  FillSession session(form, "", test_device());
+  session.set_answer("budget", {}, "100");
+  session.set_answer("spent", {}, "120");
+  const auto error = session.check("spent", {});
+  REQUIRE(error);
+  CHECK(error->message == "Cannot be more than 100.");
+  const Choice* yes = session.visible_choices("fine", {}).at(0);
+  CHECK(session.expand_references("fine", {}, form.text(yes->label, kDefaultLanguageKey)) == "Yes: 120");
 }

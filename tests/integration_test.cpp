@@ -1390,11 +1390,15 @@ TEST_CASE("integration: a download through a link cut every 256 KiB completes an
 TEST_CASE("integration: an upload through a link cut every 256 KiB completes and re-sends at most one chunk per cut") {
   Testbed bed;
   const std::string org = bed.admin().add_org("reporters");
-  const Credentials login = bed.enroll({{"reporter", org}})[0].credentials();
+  const Device reporter = bed.enroll({{"reporter", org}})[0];
   const std::string content = outpost::test::random_bytes(6 * 1000 * 1000 + 777, 5005);
   outpost::files::write_file_atomic(bed.dir().file("video.mp4"), content);
   sync::BlobStore store(bed.dir().file("reporter-files"));
   const std::string sha = store.add_file(bed.dir().file("video.mp4")).sha256;
+  // The registry takes only files a record of the organization names.
+  reporter.put("report-1", {{"attachments", {{"video.mp4", {{"sha256", sha}, {"size", content.size()}}}}}});
+  reporter.sync();
+  const Credentials login = reporter.credentials();
 
   FaultProxy proxy("127.0.0.1", bed.registry_port());
   FaultProxy::Plan plan;
@@ -1609,6 +1613,7 @@ namespace {
 namespace forms = outpost::forms;
 
 const std::string kTemplates = OUTPOST_FORM_TEMPLATES;
+const std::string kFixtures = OUTPOST_FORM_FIXTURES;
 
 // A CSV file's rows as cells by header, with the header row (and the HXL row) apart.
 struct CsvTable {
@@ -1650,6 +1655,18 @@ std::string fill(const Device& device, const TempDir& dir, const std::string& fo
   const std::string path = dir.file(device.name() + "-answers.json");
   outpost::files::write_file_atomic(path, answers.dump());
   return first_line(device.run_ok({"fill", form_id, "--answers", path, "--finalize"}));
+}
+
+// Answers to the urgent incident report.
+Json shelling_incident() {
+  return {{"informed_consent", "OK"},
+          {"incident_date", "2026-03-01"},
+          {"incident_type", "shelling"},
+          {"adm1", "Sud"},
+          {"description", "Shelling near the market"},
+          {"aid_workers_affected", "no"},
+          {"referred", "no"},
+          {"sharing", "coordination_anonymized"}};
 }
 
 Json activity(const std::string& sector, const std::string& name, const std::string& women, const std::string& men) {
@@ -1749,16 +1766,7 @@ TEST_CASE("integration: an urgent submission finalized after 200 ordinary ones g
       REQUIRE(draft.finalize().empty());
     }
   }
-  const std::string urgent_id =
-      fill(device, bed.dir(), "incident_report",
-           {{"informed_consent", "OK"},
-            {"incident_date", "2026-03-01"},
-            {"incident_type", "shelling"},
-            {"adm1", "Sud"},
-            {"description", "Shelling near the market"},
-            {"aid_workers_affected", "no"},
-            {"referred", "no"},
-            {"sharing", "coordination_anonymized"}});
+  const std::string urgent_id = fill(device, bed.dir(), "incident_report", shelling_incident());
 
   // Small batches, so the ordinary reports need several requests; after the first one, the
   // registry already holds the incident.
@@ -1772,10 +1780,104 @@ TEST_CASE("integration: an urgent submission finalized after 200 ordinary ones g
     urgent_status.push_back(
         Http(bed.registry_url()).get("/v1/records/submissions/" + urgent_id, credentials.token).status);
   };
-  const sync::SyncReport report = home.sync(transport, options);
+  const sync::SyncReport report = home.sync(transport, options).records;
   CHECK(report.pushed_changes == 201);
   REQUIRE(urgent_status.size() >= 5);
   CHECK(urgent_status.front() == 200);
+}
+
+TEST_CASE("integration: a photo follows the urgent report filed after it, through a cut link and a kill, to the export") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("Relief West");
+  const std::string other_org = bed.admin().add_org("Elsewhere");
+  bed.admin().command({"form", "publish", kFixtures + "/all_types", "--org", org});
+  bed.admin().command({"form", "publish", kTemplates + "/incident_report", "--org", org});
+  FaultProxy proxy("127.0.0.1", bed.registry_port());
+  auto devices = bed.enroll({{"field", org, "field", proxy_url(proxy)}, {"outsider", other_org}});
+  const Device& field = devices[0];
+  field.sync();
+  const Credentials login = field.credentials();
+  const Http registry(bed.registry_url());
+
+  // A 1 MiB photo, then an urgent report. The device keeps its own copy of the photo.
+  const std::string photo = bed.dir().file("IMG_0001.jpg");
+  outpost::files::write_file_atomic(photo, outpost::test::random_bytes(1024 * 1024, 7007));
+  const std::string photo_sha = outpost::crypto::sha256_hex(outpost::files::read_file(photo));
+  const std::string survey_id = fill(field, bed.dir(), "all_types", {{"an_image", photo}});
+  const std::string urgent_id = fill(field, bed.dir(), "incident_report", shelling_incident());
+  std::filesystem::remove(photo);
+
+  // Through a link cut every 256 KiB: the first request brings the urgent report in, before any
+  // byte of the photo moves; the photo follows, re-sending at most one chunk per cut.
+  FaultProxy::Plan cutting;
+  cutting.cut_request_after = kCutEvery;
+  proxy.set_plan(cutting);
+  const uint64_t cuts_before = proxy.cuts(), bytes_before = proxy.bytes_client_to_server();
+  std::vector<std::pair<int, int>> after_batches;  // statuses of the urgent record and of the photo
+  outpost::client::HomeSyncReport report;
+  {
+    outpost::client::Home home(field.home());
+    sync::CurlTransport link(proxy_url(proxy));
+    sync::SyncOptions options;
+    options.first_backoff = 50ms;
+    options.on_batch = [&](const sync::SyncReport&) {
+      after_batches.emplace_back(registry.get("/v1/records/submissions/" + urgent_id, login.token).status,
+                                 registry.get("/v1/blobs/" + photo_sha + "/manifest", login.token).status);
+    };
+    report = home.sync(link, options);
+  }
+  REQUIRE_FALSE(after_batches.empty());
+  CHECK(after_batches.front() == std::pair<int, int>{200, 404});
+  REQUIRE(report.attachments.files.size() == 1);
+  check_at_most_one_chunk_per_cut(report.attachments.files[0], proxy.cuts() - cuts_before,
+                                  proxy.bytes_client_to_server() - bytes_before);
+  CHECK(outpost::crypto::sha256_hex(registry.get("/v1/blobs/" + photo_sha, login.token).body) == photo_sha);
+
+  // A second file, and the sync killed while it trickles in.
+  const std::string map = bed.dir().file("map.pdf");
+  outpost::files::write_file_atomic(map, outpost::test::random_bytes(2'000'000, 7008));
+  const std::string map_sha = outpost::crypto::sha256_hex(outpost::files::read_file(map));
+  const std::string second_id = fill(field, bed.dir(), "all_types", {{"a_file", map}});
+  FaultProxy::Plan slow;
+  slow.bytes_per_second = 500'000;
+  proxy.set_plan(slow);
+  const std::string log = bed.admin().db_path() + ".blobs/partial/" + map_sha + ".chunks";
+  {
+    BackgroundProcess syncing({OUTPOST_BIN, "--home", field.home(), "sync"}, {{}, bed.dir().file("sync.log")});
+    for (int i = 0; i < 400 && (!outpost::files::exists(log) || outpost::files::read_file(log).size() < 10); ++i)
+      std::this_thread::sleep_for(25ms);
+    syncing.send_signal(SIGKILL);
+    CHECK(syncing.wait(10s).signal == SIGKILL);
+  }
+
+  // Meanwhile the export has the record but not its file yet: it says so and goes on.
+  const std::string early = bed.dir().file("early-export");
+  const ProcessResult partial_export =
+      run_command({OUTPOST_REGISTRY_BIN, "--db", bed.admin().db_path(), "export", "all_types", "--out", early});
+  CHECK_MESSAGE(partial_export.succeeded(), partial_export.describe());
+  CHECK(contains(partial_export.err, "map.pdf (" + map_sha + ") has not been uploaded yet"));
+  CHECK(outpost::files::exists(early + "/media/" + survey_id + "/IMG_0001.jpg"));
+
+  // The next sync resumes where the killed one stopped.
+  proxy.set_plan({});
+  const ProcessResult resumed = field.run({"sync"});
+  REQUIRE_MESSAGE(resumed.succeeded(), resumed.describe());
+  CHECK(contains(resumed.err, "sent 1 file ("));
+  CHECK(contains(resumed.err, "resumed after"));
+
+  const std::string out = bed.dir().file("export");
+  bed.admin().command({"export", "all_types", "--out", out});
+  const auto rows = rows_by(read_csv_table(out + "/all_types.csv", 1), "_submission_id");
+  CHECK(cell(rows.at(survey_id), "an_image") == "IMG_0001.jpg");
+  CHECK(cell(rows.at(second_id), "a_file") == "map.pdf");
+  CHECK(outpost::crypto::sha256_hex(outpost::files::read_file(out + "/media/" + survey_id + "/IMG_0001.jpg")) ==
+        photo_sha);
+  CHECK(outpost::crypto::sha256_hex(outpost::files::read_file(out + "/media/" + second_id + "/map.pdf")) == map_sha);
+
+  // Another organization cannot fetch them.
+  const std::string outsider = devices[1].credentials().token;
+  expect_refusal(registry.get("/v1/blobs/" + photo_sha, outsider), 404, "not_found");
+  expect_refusal(registry.get("/v1/blobs/" + map_sha + "/manifest", outsider), 404, "not_found");
 }
 
 TEST_CASE("integration: the window fills and finalizes a form, syncs, and the registry holds the submission") {

@@ -31,6 +31,12 @@ struct Member {
     sync::SyncEngine engine(*replica, *transport, token);
     engine.run();
   }
+  // Sends a record naming the file, as a submission with an attachment does: only then does
+  // the registry take the file from this device's organization.
+  void name_file(const std::string& sha256) {
+    replica->put("submissions", crypto::uuid4(), {{"attachments", {{"file.bin", {{"sha256", sha256}, {"size", 1}}}}}});
+    sync();
+  }
 };
 
 // A registry serving files, its catalog, two organizations and devices in them.
@@ -245,6 +251,8 @@ TEST_CASE("uploads: the registry is asked first, then takes verified chunks; the
   sync::BlobStore alpha_files(world.dir.file("alpha-files"));
   const std::string photo = world.file("photo.jpg", random_bytes(5 * sync::kBlobChunkSize + 777, 2));
   const std::string sha = alpha_files.add_file(photo).sha256;
+  alpha.name_file(sha);
+  beta.name_file(sha);
 
   sync::BlobTransfer alpha_transfer(alpha_files, *alpha.transport, alpha.token, no_waiting());
   CHECK(alpha_transfer.registry_has({sha}).empty());
@@ -272,6 +280,7 @@ TEST_CASE("uploads: lost requests and answers resume from what the registry hold
   sync::BlobStore files_here(world.dir.file("files"));
   const std::string content = random_bytes(12 * sync::kBlobChunkSize + 5, 3);
   const std::string sha = files_here.add_file(world.file("video.mp4", content)).sha256;
+  alpha.name_file(sha);
   int call = 0;
   alpha.transport->faults = [&] {
     ++call;
@@ -294,6 +303,8 @@ TEST_CASE("uploads: bad chunks, bad manifests, a full quota and other organizati
   const std::string content = random_bytes(3 * sync::kBlobChunkSize, 4);
   const sync::BlobManifest manifest = sync::BlobManifest::of_file(world.file("data.bin", content));
   const std::string base = "/v1/blobs/" + manifest.sha256;
+  alpha.name_file(manifest.sha256);
+  beta.name_file(manifest.sha256);
 
   sync::BlobManifest other = manifest;
   other.sha256 = std::string(64, 'a');
@@ -318,7 +329,8 @@ TEST_CASE("uploads: bad chunks, bad manifests, a full quota and other organizati
 
   SUBCASE("a quota") {
     TempDir small_dir("outpost-quota");
-    registry::BlobService small(small_dir.path(), 100'000);
+    registry::BlobService small(small_dir.path(), 100'000, world.clock,
+                                [](const registry::Device&, const std::string&) { return true; });
     registry::Principal who{registry::Device{}, false};
     who.device->org_id = world.alpha;
     const registry::ApiRequest request{"PUT", base + "/manifest", {}, manifest.canonical_text()};

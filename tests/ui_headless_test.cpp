@@ -7,6 +7,8 @@
 #include <imgui.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -16,6 +18,7 @@
 #include "client/ui/script.h"
 #include "client/ui/theme.h"
 #include "client/ui/widgets.h"
+#include "support/temp_dir.h"
 
 namespace {
 
@@ -509,6 +512,60 @@ TEST_CASE("ui: a form's page emits answers as they are typed or chosen, repeats,
   last_page.page = 2;
   state.fill = std::make_shared<app::FillView>(last_page);
   CHECK(find_command<app::FinalizeSubmission>(imgui.run("click finalize\n", state, view)));
+}
+
+TEST_CASE("ui: an image question browses folders and attaches a file clicked or a path typed, shows it, removes it") {
+  test::TempDir dir("outpost-picker");
+  std::filesystem::create_directory(dir.file("photos"));
+  std::ofstream(dir.file("photos/well.jpg")) << "jpeg bytes";
+  std::ofstream(dir.file("notes.txt")) << "text";
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  app::AppState state = large_state();
+  state.fill = fill_view();
+  ui::ViewState view;
+  view.screen = ScreenId::Forms;
+  ui::open_folder(view.forms.picker, dir.path());
+  REQUIRE(view.forms.picker.entries.size() == 2);
+  CHECK(view.forms.picker.entries[0].name == "photos");  // folders first
+  CHECK(view.forms.picker.entries[1].size == 4);
+
+  const app::Commands clicked = imgui.run(
+      "click choose.photo\nclick files.photo.entry.photos\nclick files.photo.entry.well.jpg\n", state, view);
+  const auto* attach = find_command<app::AttachFile>(clicked);
+  REQUIRE(attach);
+  CHECK(attach->name == "photo");
+  CHECK(attach->file == dir.file("photos/well.jpg"));
+  CHECK(view.forms.picker_for.empty());  // closed once a file is chosen
+
+  const app::Commands typed =
+      imgui.run("click choose.photo\nclick files.photo.path\ntype /media/card/IMG_7.jpg\nclick files.photo.use\n",
+                state, view);
+  REQUIRE(find_command<app::AttachFile>(typed));
+  CHECK(find_command<app::AttachFile>(typed)->file == "/media/card/IMG_7.jpg");
+
+  app::FillView answered = *state.fill;
+  for (app::QuestionView& question : answered.questions)
+    if (question.name == "photo") {
+      question.answer = "well.jpg";
+      question.file_size = 10;
+    }
+  state.fill = std::make_shared<app::FillView>(answered);
+  const app::Commands removed = imgui.run("click remove_file.photo\n", state, view);
+  REQUIRE(find_command<app::SetAnswer>(removed));
+  CHECK(find_command<app::SetAnswer>(removed)->text.empty());
+}
+
+TEST_CASE("ui: a draft in the submissions list reopens") {
+  HeadlessImGui imgui(ImVec2(1280, 800), {});
+  app::AppState state = large_state();
+  ui::ViewState view;
+  view.screen = ScreenId::Forms;
+  view.forms.requested = true;
+  const std::string draft = state.forms->submissions.at(0).id;
+  REQUIRE(state.forms->submissions.at(0).state == app::SubmissionState::Draft);
+  const app::Commands commands = imgui.run("click reopen." + draft + "\n", state, view);
+  REQUIRE(find_command<app::ReopenSubmission>(commands));
+  CHECK(find_command<app::ReopenSubmission>(commands)->submission_id == draft);
 }
 
 TEST_CASE("ui: the records screen asks for the chosen collection and record once") {

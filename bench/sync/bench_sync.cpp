@@ -364,7 +364,7 @@ Json run_once(size_t n, const Options& options) {
     CountingTransport counted(curl);
     const Counters before = Counters::take(relay, counted, registry);
     const auto sync_start = std::chrono::steady_clock::now();
-    const outpost::sync::SyncReport report = home.sync(counted);
+    const outpost::sync::SyncReport report = home.sync(counted).records;
     const double seconds = seconds_since(sync_start);
     const Counters after = Counters::take(relay, counted, registry);
     Json phase = phase_json(seconds, before, after);

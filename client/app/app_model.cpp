@@ -126,7 +126,7 @@ SyncOutcome AppModel::sync() {
   SyncOutcome outcome = SyncOutcome::Synced;
   try {
     auto transport = options_.transports(enrollment->registry_url);
-    activity.report = home_.sync(*transport, sync_options);
+    activity.report = home_.sync(*transport, sync_options).records;
     state_.connection = Connection::Online;
   } catch (const std::exception& error) {
     // Batches committed before the failure stay committed; the report keeps their counts.

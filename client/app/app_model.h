@@ -75,7 +75,9 @@ class AppModel {
   Effect handle(const CloseReader& command);
   Effect handle(const ListForms& command);
   Effect handle(const StartSubmission& command);
+  Effect handle(const ReopenSubmission& command);
   Effect handle(const SetAnswer& command);
+  Effect handle(const AttachFile& command);
   Effect handle(const AddRepeatEntry& command);
   Effect handle(const RemoveRepeatEntry& command);
   Effect handle(const GoToPage& command);
@@ -102,8 +104,14 @@ class AppModel {
   Effect submissions_changed();
   // Lets go of the open submission (already saved or finalized).
   void close_fill();
-  // Applies an edit to the open submission; a refused one becomes the forms screen's problem.
-  Effect edit_answers(const std::string& name, const std::function<void(forms::FillSession&)>& edit);
+  // Opens a new submission of `form`, or the draft `draft_id` made with it, on its first page.
+  // Throws what loading the draft throws, with the submission open before left as it was.
+  void open_fill(std::unique_ptr<client::PublishedForm> form, const std::string& ui_language,
+                 const std::optional<std::string>& draft_id);
+  // Applies an edit to the open submission; a refused one becomes the forms screen's problem
+  // (`problem_key`).
+  Effect edit_answers(const std::string& name, const std::function<void(forms::FillSession&)>& edit,
+                      const char* problem_key = "problem.answer_refused");
   Effect library_failure(const std::string& material_id, const std::string& key, const std::exception& error);
 
   Options options_;

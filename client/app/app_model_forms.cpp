@@ -8,6 +8,7 @@
 
 #include "client/app/app_model.h"
 #include "client/app/text.h"
+#include "client/attachments.h"
 #include "form_records/form_records.h"
 
 namespace outpost::app {
@@ -91,20 +92,29 @@ void AppModel::refresh_forms() {
 
 // --- Filling
 
+void AppModel::open_fill(std::unique_ptr<client::PublishedForm> form, const std::string& ui_language,
+                         const std::optional<std::string>& draft_id) {
+  const std::string language = label_language(form->form, ui_language);
+  const auto enrollment = home_.enrollment();
+  forms::Device device{enrollment ? enrollment->device_id : home_.replica().replica_id(), client::local_now};
+  // The form lives on the heap, so the draft's reference to it survives the move below.
+  auto draft =
+      draft_id
+          ? std::make_unique<client::SubmissionDraft>(home_.replica(), *form, language, std::move(device), *draft_id)
+          : std::make_unique<client::SubmissionDraft>(home_.replica(), *form, language, std::move(device));
+  // The draft keeps a reference to the form: the form goes after it.
+  draft_.reset();
+  fill_form_ = std::move(form);
+  draft_ = std::move(draft);
+  fill_language_ = language;
+  fill_page_ = 0;
+  fill_errors_.clear();
+}
+
 Effect AppModel::handle(const StartSubmission& command) {
   state_.forms_problem.reset();
   try {
-    auto form = client::load_latest_form(home_.replica(), command.form_id);
-    const std::string language = label_language(form->form, command.ui_language);
-    const auto enrollment = home_.enrollment();
-    forms::Device device{enrollment ? enrollment->device_id : home_.replica().replica_id(), client::local_now};
-    // The draft keeps a reference to the form: the form goes after it.
-    draft_.reset();
-    fill_form_ = std::move(form);
-    draft_ = std::make_unique<client::SubmissionDraft>(home_.replica(), *fill_form_, language, std::move(device));
-    fill_language_ = language;
-    fill_page_ = 0;
-    fill_errors_.clear();
+    open_fill(client::load_latest_form(home_.replica(), command.form_id), command.ui_language, std::nullopt);
     draft_->save();
   } catch (const std::exception& error) {
     state_.forms_problem = ActionProblem{command.form_id, Problem{"problem.form_unavailable", {}, error.what()}};
@@ -114,13 +124,27 @@ Effect AppModel::handle(const StartSubmission& command) {
   return submissions_changed();
 }
 
-Effect AppModel::edit_answers(const std::string& name, const std::function<void(forms::FillSession&)>& edit) {
+Effect AppModel::handle(const ReopenSubmission& command) {
+  state_.forms_problem.reset();
+  try {
+    open_fill(client::load_draft_form(home_.replica(), command.submission_id), command.ui_language,
+              command.submission_id);
+  } catch (const std::exception& error) {
+    state_.forms_problem = ActionProblem{command.submission_id, Problem{"problem.form_unavailable", {}, error.what()}};
+    return {};
+  }
+  refresh_fill();
+  return {};
+}
+
+Effect AppModel::edit_answers(const std::string& name, const std::function<void(forms::FillSession&)>& edit,
+                              const char* problem_key) {
   if (!draft_) return {};
   state_.forms_problem.reset();
   try {
     edit(draft_->session());
   } catch (const std::exception& error) {
-    state_.forms_problem = ActionProblem{name, Problem{"problem.answer_refused", {}, error.what()}};
+    state_.forms_problem = ActionProblem{name, Problem{problem_key, {}, error.what()}};
   }
   refresh_fill();
   return {};
@@ -130,6 +154,17 @@ Effect AppModel::handle(const SetAnswer& command) {
   return edit_answers(command.name, [&](forms::FillSession& session) {
     session.set_answer(command.name, command.path, command.text);
   });
+}
+
+// The file is read and copied here, on the worker; the page shows its name and size after.
+Effect AppModel::handle(const AttachFile& command) {
+  return edit_answers(
+      command.name,
+      [&](forms::FillSession&) {
+        client::AttachmentStore files(home_);
+        draft_->attach(files, command.name, command.path, command.file);
+      },
+      "problem.file_refused");
 }
 
 Effect AppModel::handle(const AddRepeatEntry& command) {
@@ -222,19 +257,22 @@ void AppModel::refresh_fill() {
     item.path = path;
     item.type = question.type;
     item.depth = depth;
-    item.label = text_of(question.label);
+    item.label = session.expand_references(question.name, path, text_of(question.label));
     if (item.label.empty()) item.label = question.name;
-    item.hint = text_of(question.hint);
+    item.hint = session.expand_references(question.name, path, text_of(question.hint));
     item.appearance = question.appearance;
     if (forms::holds_value(question.type)) {
       item.answer = session.submission().answer(question.name, path);
+      const bool names_file = question.type == forms::QuestionType::Image || question.type == forms::QuestionType::File;
+      if (const auto file = draft_->attachments().find(item.answer); names_file && file != draft_->attachments().end())
+        item.file_size = file->second.size;
       item.required = session.is_required(question.name, path);
       item.read_only = session.is_read_only(question.name, path) || question.type == forms::QuestionType::Calculate;
       if (auto error = session.check(question.name, path)) item.error = error->message;
     }
     if (forms::is_select(question.type)) {
       for (const forms::Choice* choice : session.visible_choices(question.name, path)) {
-        std::string label = text_of(choice->label);
+        std::string label = session.expand_references(question.name, path, text_of(choice->label));
         item.choices.push_back({choice->name, label.empty() ? choice->name : label});
       }
       item.as_list = question.appearance.find("minimal") != std::string::npos || item.choices.size() > kMostRadioChoices;

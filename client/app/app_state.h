@@ -196,6 +196,7 @@ struct QuestionView {
   std::string hint;
   std::string appearance;
   std::string answer;
+  uint64_t file_size = 0;  // image and file questions: the size of the file the answer names
   std::string error;  // type, required or constraint message; "" when fine
   bool required = false;
   bool read_only = false;  // calculations included

@@ -84,10 +84,23 @@ struct StartSubmission {
   std::string ui_language;  // the form's labels follow it when the form has it
 };
 
+// Opens a draft from the list where it was left, on its first page.
+struct ReopenSubmission {
+  std::string submission_id;
+  std::string ui_language;
+};
+
 struct SetAnswer {
   std::string name;
   forms::RepeatPath path;
   std::string text;
+};
+
+// Answers an image or file question with a file on this computer, copied into the device's store.
+struct AttachFile {
+  std::string name;
+  forms::RepeatPath path;
+  std::string file;
 };
 
 struct AddRepeatEntry {
@@ -109,9 +122,9 @@ struct FinalizeSubmission {};
 struct CloseSubmission {};  // saves the draft and closes it
 
 using Command = std::variant<SyncNow, Enroll, ResolveConflict, OpenCollection, SelectRecord, SetLanguage, SetTextScale,
-                             MeasureStorage, SearchLibrary, PinMaterial, UnpinMaterial, EvictMaterial, OpenMaterial, CloseReader,
-                             ListForms, StartSubmission, SetAnswer, AddRepeatEntry, RemoveRepeatEntry, GoToPage,
-                             FinalizeSubmission, CloseSubmission>;
+                             MeasureStorage, SearchLibrary, PinMaterial, UnpinMaterial, EvictMaterial, OpenMaterial,
+                             CloseReader, ListForms, StartSubmission, ReopenSubmission, SetAnswer, AttachFile,
+                             AddRepeatEntry, RemoveRepeatEntry, GoToPage, FinalizeSubmission, CloseSubmission>;
 using Commands = std::vector<Command>;
 
 // The text sizes offered in the settings (1 = the display's natural size).

@@ -63,13 +63,22 @@ void submission_list(Frame& frame, const app::FormsOverview& overview) {
   while (clipper.Step()) {
     for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
       const app::SubmissionRow& row = overview.submissions[static_cast<size_t>(i)];
-      ImGui::TableNextRow();
+      // Every row as tall as a draft's, whose button it aligns with: the clipper needs one height.
+      ImGui::TableNextRow(0, ImGui::GetFrameHeightWithSpacing());
       ImGui::TableNextColumn();
+      ImGui::AlignTextToFramePadding();
       ImGui::TextUnformatted(row.form_title.c_str());
       ImGui::TableNextColumn();
+      ImGui::AlignTextToFramePadding();
       const bool sent = row.state == app::SubmissionState::Sent;
       colored_text(sent ? palette().ok : ImGui::GetStyleColorVec4(ImGuiCol_Text), tr(state_key(row.state)));
+      if (row.state == app::SubmissionState::Draft) {  // only a draft may be edited
+        ImGui::SameLine();
+        if (button(tr("forms.reopen"), "reopen." + row.id))
+          frame.emit(app::ReopenSubmission{row.id, translator().language()});
+      }
       ImGui::TableNextColumn();
+      ImGui::AlignTextToFramePadding();
       ImGui::TextUnformatted(app::format_ago(row.updated_ms, frame.now_ms).c_str());
     }
   }
@@ -93,8 +102,6 @@ const char* type_hint(QuestionType type) {
     case QuestionType::Integer: return "0";
     case QuestionType::Decimal: return "0.0";
     case QuestionType::Geopoint: return "latitude longitude";
-    case QuestionType::Image:
-    case QuestionType::File: return "/path/to/the/file";
     default: return "";
   }
 }
@@ -155,6 +162,31 @@ void choices_widget(Frame& frame, const app::QuestionView& question, const std::
   }
 }
 
+// An image or file question: the chosen file's name and size, and a file browser to choose one.
+void file_widget(Frame& frame, const app::QuestionView& question, const std::string& key) {
+  FormsView& view = frame.view.forms;
+  if (question.answer.empty())
+    muted_text(tr("forms.no_file"));
+  else
+    ImGui::TextUnformatted(
+        (question.answer + "  (" + app::format_bytes(static_cast<int64_t>(question.file_size)) + ")").c_str());
+  const bool open = view.picker_for == key;
+  if (button(open ? tr("files.close") : tr("forms.choose_file"), "choose." + key)) {
+    view.picker_for = open ? "" : key;
+    view.picker.reveal = true;
+  }
+  if (!question.answer.empty()) {
+    ImGui::SameLine();
+    if (button(tr("forms.remove_file"), "remove_file." + key)) set_answer(frame, question, "");
+  }
+  if (view.picker_for != key) return;
+  if (const auto chosen = file_picker(view.picker, "files." + key)) {
+    frame.emit(app::AttachFile{question.name, question.path, *chosen});
+    view.picker_for.clear();
+    view.picker.typed.clear();
+  }
+}
+
 void question_widget(Frame& frame, const app::QuestionView& question) {
   FormsView& view = frame.view.forms;
   const std::string key = question_key(question.name, question.path);
@@ -188,6 +220,8 @@ void question_widget(Frame& frame, const app::QuestionView& question) {
     ImGui::TextUnformatted(question.answer.empty() ? "\u2014" : question.answer.c_str());
   } else if (forms::is_select(question.type)) {
     choices_widget(frame, question, key);
+  } else if (question.type == QuestionType::Image || question.type == QuestionType::File) {
+    file_widget(frame, question, key);
   } else if (question.type == QuestionType::Acknowledge) {
     bool acknowledged = question.answer == "OK";
     if (ImGui::Checkbox((tr("forms.acknowledge") + std::string("###answer.") + key).c_str(), &acknowledged))

@@ -16,6 +16,7 @@
 
 #include "client/app/app_state.h"
 #include "client/app/commands.h"
+#include "client/ui/file_picker.h"
 
 namespace outpost::ui {
 
@@ -57,6 +58,8 @@ struct FormsView {
   bool requested = false;  // the lists were asked of the model
   std::map<std::string, std::string> edits;  // text being typed, by field, on the page `edits_for`
   std::string edits_for;
+  FilePicker picker;        // one at a time, under the image or file question `picker_for`
+  std::string picker_for;   // its key; "" when closed
 };
 
 struct LanguageChoice {

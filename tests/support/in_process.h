@@ -23,7 +23,12 @@ struct InProcessRegistry {
                              const std::string& blob_directory = "")
       : store(path),
         registry(store, clock),
-        blobs(blob_directory.empty() ? nullptr : std::make_unique<registry::BlobService>(blob_directory, 0, clock)),
+        blobs(blob_directory.empty() ? nullptr
+                                     : std::make_unique<registry::BlobService>(
+                                           blob_directory, 0, clock,
+                                           [this](const registry::Device& device, const std::string& sha256) {
+                                             return registry.file_referenced(device.org_id, sha256);
+                                           })),
         api(registry, blobs.get()) {}
   registry::SqliteStore store;
   registry::Registry registry;

@@ -1,0 +1,111 @@
+#include "client/attachments.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "platform/clock.h"
+#include "platform/log.h"
+#include "sync/material_record.h"
+
+namespace outpost::client {
+
+namespace records = form_records;
+
+namespace {
+
+// The files the registry confirmed it holds, so later syncs do not ask about them again.
+const char* const kAttachmentSchema = R"sql(
+CREATE TABLE IF NOT EXISTS attachment_uploads(sha256 TEXT PRIMARY KEY, uploaded_at INTEGER NOT NULL) WITHOUT ROWID;
+)sql";
+
+// POST /v1/blobs/have takes at most 1000 hashes.
+constexpr size_t kFilesPerHaveRequest = 500;
+
+}  // namespace
+
+AttachmentStore::AttachmentStore(Home& home, uint64_t quota_bytes)
+    : home_(home), store_(home.directory() + "/attachments", quota_bytes) {
+  home_.replica().database().exec(kAttachmentSchema);
+}
+
+std::pair<std::string, records::Attachment> AttachmentStore::add(const std::string& path, const std::string& where) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (path.empty() || !fs::exists(status))
+    throw ClientError(where + ": no file " + (path.empty() ? "was given" : path));
+  if (!fs::is_regular_file(status)) throw ClientError(where + ": " + path + " is not a file");
+  if (!std::ifstream(path, std::ios::binary)) throw ClientError(where + ": cannot read " + path + " (permissions?)");
+  const std::string name = fs::path(path).filename().string();
+  if (!records::is_attachment_name(name))
+    throw ClientError(where + ": the file name of " + path + " cannot be kept (control characters)");
+  sync::BlobManifest manifest;
+  try {
+    manifest = store_.add_file(path);
+  } catch (const sync::QuotaExceeded& full) {
+    throw sync::QuotaExceeded(where + ": " + path + " does not fit on this device: " + full.what());
+  } catch (const sync::BlobError& failed) {
+    throw ClientError(where + ": " + failed.what());
+  }
+  return {name, records::Attachment{manifest.sha256, manifest.size, sync::media_type_for(name)}};
+}
+
+std::string AttachmentStore::path(const std::string& sha256) const {
+  return store_.contains(sha256) ? store_.path(sha256) : std::string();
+}
+
+std::vector<std::string> AttachmentStore::waiting_uploads() {
+  sync::Replica& replica = home_.replica();
+  std::set<std::string> queued;
+  for (const sync::QueuedRecord& record : replica.queued_records(0))
+    if (record.collection == records::kSubmissionsCollection) queued.insert(record.id);
+  std::set<std::string> handled;  // uploaded, or already waiting
+  auto& select = replica.database().prepare("SELECT sha256 FROM attachment_uploads");
+  while (select.step()) handled.insert(select.text(0));
+
+  std::vector<std::string> waiting;
+  replica.for_each_record(records::kSubmissionsCollection, false, [&](sync::Record&& record) {
+    if (queued.count(record.id)) return;  // not acknowledged yet: its record goes first
+    const sync::Json fields = record.values();
+    if (fields.value("state", "") != records::kFinalized || !fields.contains(records::kAttachmentsField)) return;
+    try {
+      for (const auto& [name, attachment] : records::attachments_from_json(fields[records::kAttachmentsField])) {
+        // Files this device does not hold belong to another device's submissions.
+        if (store_.contains(attachment.sha256) && handled.insert(attachment.sha256).second)
+          waiting.push_back(attachment.sha256);
+      }
+    } catch (const records::RecordError& error) {
+      log::warn("submission " + record.id + " names no files that can be sent: " + error.what());
+    }
+  });
+  return waiting;
+}
+
+AttachmentUploads AttachmentStore::upload(sync::Transport& transport, const std::string& token,
+                                          const sync::TransferOptions& options) {
+  const std::vector<std::string> waiting = waiting_uploads();
+  AttachmentUploads result;
+  if (waiting.empty()) return result;
+  sync::BlobTransfer transfer(store_, transport, token, options);
+  db::Database& db = home_.replica().database();
+  for (size_t start = 0; start < waiting.size(); start += kFilesPerHaveRequest) {
+    const std::vector<std::string> batch(waiting.begin() + static_cast<std::ptrdiff_t>(start),
+                                         waiting.begin() + static_cast<std::ptrdiff_t>(
+                                                               std::min(waiting.size(), start + kFilesPerHaveRequest)));
+    const std::vector<sync::TransferReport> reports = transfer.upload(batch);
+    db::Transaction tx(db);
+    for (const sync::TransferReport& report : reports) {
+      result.files.push_back(report);
+      db.prepare("INSERT OR REPLACE INTO attachment_uploads(sha256, uploaded_at) VALUES(?, ?)")
+          .bind(1, report.sha256)
+          .bind(2, SystemClock::instance().now_ms())
+          .run();
+    }
+    tx.commit();
+  }
+  return result;
+}
+
+}  // namespace outpost::client

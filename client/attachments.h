@@ -1,0 +1,46 @@
+// The files that answer image and file questions on this device (docs/forms.md, "Attachments").
+// Each is copied into a content-addressed store, HOME/attachments, when it is chosen: the
+// submission keeps working if the original is deleted or the memory card is swapped, and a
+// photo attached to two submissions is stored once. After a sync has sent the records, the files
+// of sent submissions that the registry does not hold yet follow, chunk by chunk and resumably,
+// so an urgent report never waits behind a large photo.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/home.h"
+#include "form_records/form_records.h"
+#include "sync/blob_transfer.h"
+
+namespace outpost::client {
+
+class AttachmentStore {
+ public:
+  // quota_bytes 0: only the disk's free space limits attachments (the library's quota does not
+  // apply: a report is never refused to make room for reading material).
+  explicit AttachmentStore(Home& home, uint64_t quota_bytes = 0);
+
+  // Copies the file at `path` into the store and describes it under its file name. `where` (the
+  // question, "members[2].photo") begins every error: ClientError for a file that is missing,
+  // unreadable or not a regular file; sync::QuotaExceeded when it does not fit.
+  std::pair<std::string, form_records::Attachment> add(const std::string& path, const std::string& where);
+  // Where the stored file is; "" when this device does not hold it.
+  std::string path(const std::string& sha256) const;
+
+  // The files of sent submissions (finalized and acknowledged) not yet known to be on the
+  // registry, oldest submission first.
+  std::vector<std::string> waiting_uploads();
+  // Sends them; each one the registry confirms is not asked about again. Throws sync::BlobError
+  // on failure; what was delivered stays delivered, and the next call resumes from there.
+  AttachmentUploads upload(sync::Transport& transport, const std::string& token,
+                           const sync::TransferOptions& options = {});
+
+ private:
+  Home& home_;
+  sync::BlobStore store_;
+};
+
+}  // namespace outpost::client
