@@ -66,10 +66,10 @@ std::vector<std::string> AttachmentStore::waiting_uploads() {
   while (select.step()) handled.insert(select.text(0));
 
   std::vector<std::string> waiting;
-  replica.for_each_record(records::kSubmissionsCollection, false, [&](sync::Record&& record) {
+  replica.for_each_record_with(records::kSubmissionsCollection, records::kAttachmentsField, [&](sync::Record&& record) {
     if (queued.count(record.id)) return;  // not acknowledged yet: its record goes first
     const sync::Json fields = record.values();
-    if (fields.value("state", "") != records::kFinalized || !fields.contains(records::kAttachmentsField)) return;
+    if (fields.value("state", "") != records::kFinalized) return;
     try {
       for (const auto& [name, attachment] : records::attachments_from_json(fields[records::kAttachmentsField])) {
         // Files this device does not hold belong to another device's submissions.

@@ -300,6 +300,21 @@ void Replica::for_each_record(const std::string& collection, bool include_delete
   }
 }
 
+void Replica::for_each_record_with(const std::string& collection, const std::string& field,
+                                   const std::function<void(Record&&)>& visit) {
+  // A field's name appears quoted and followed by ':' in its row (sync/stored_fields.h); a
+  // value with that text in it is a false match, dropped once the row is read.
+  // One pass over the table in row order; through an index on the collection, every row would
+  // be a separate look-up.
+  auto& rows =
+      db_.prepare("SELECT id, fields FROM records NOT INDEXED WHERE collection=? AND instr(fields, ?) > 0 ORDER BY row");
+  rows.bind(1, collection).bind(2, json_text::quoted(field) + ':');
+  while (rows.step()) {
+    Record record = record_from_row(collection, rows.text(0), rows.text(1));
+    if (!record.deleted && record.fields.count(field)) visit(std::move(record));
+  }
+}
+
 namespace {
 // The condition records_live is built with, word for word, so that SQLite reads that index alone.
 const std::string kLiveRecord = "json_extract(fields, '$._deleted[0]') IS NOT 1";

@@ -116,6 +116,9 @@ class Replica {
   // visitor must not call back into the replica.
   void for_each_record(const std::string& collection, bool include_deleted,
                        const std::function<void(Record&&)>& visit);
+  // The live records of a collection that hold `field`; the others are skipped unread.
+  void for_each_record_with(const std::string& collection, const std::string& field,
+                            const std::function<void(Record&&)>& visit);
   // Live records of a collection, and their rows [offset, offset + limit) in id order: what a
   // long list on screen reads, one window at a time, from an index (records_live).
   int64_t count_live(const std::string& collection);
