@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "platform/files.h"
+#include "platform/utf8.h"
 #include "platform/log.h"
 #include "sync/material_record.h"
 
@@ -20,21 +21,7 @@ namespace {
 
 void append_utf8(std::string& out, unsigned long code) {
   if (code == 0 || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) code = 0xFFFD;
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else if (code < 0x800) {
-    out += static_cast<char>(0xC0 | (code >> 6));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else if (code < 0x10000) {
-    out += static_cast<char>(0xE0 | (code >> 12));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code >> 18));
-    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
+  ::outpost::utf8::append(out, static_cast<char32_t>(code));
 }
 
 // "&amp;", "&#233;", "&#xE9;", the Latin-1 letters ("&eacute;") and the punctuation text

@@ -1,5 +1,7 @@
 #include "forms/text.h"
 
+#include "platform/utf8.h"
+
 namespace outpost::forms::utf8 {
 
 namespace {
@@ -60,23 +62,7 @@ size_t offset_of(std::string_view text, size_t index) {
   return offset;
 }
 
-void append(std::string& out, char32_t character) {
-  if (character < 0x80) {
-    out += static_cast<char>(character);
-  } else if (character < 0x800) {
-    out += static_cast<char>(0xC0 | (character >> 6));
-    out += static_cast<char>(0x80 | (character & 0x3F));
-  } else if (character < 0x10000) {
-    out += static_cast<char>(0xE0 | (character >> 12));
-    out += static_cast<char>(0x80 | ((character >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (character & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (character >> 18));
-    out += static_cast<char>(0x80 | ((character >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((character >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (character & 0x3F));
-  }
-}
+void append(std::string& out, char32_t character) { ::outpost::utf8::append(out, character); }
 
 }  // namespace outpost::forms::utf8
 

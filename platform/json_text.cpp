@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "platform/utf8.h"
+
 namespace outpost::json_text {
 
 namespace {
@@ -13,24 +15,6 @@ int hex_digit(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-void append_utf8(std::string& out, uint32_t code) {
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else if (code < 0x800) {
-    out += static_cast<char>(0xC0 | (code >> 6));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else if (code < 0x10000) {
-    out += static_cast<char>(0xE0 | (code >> 12));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code >> 18));
-    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
 }
 
 // Length of the well-formed UTF-8 sequence starting at text[at] (a byte >= 0x80), or 0.
@@ -198,7 +182,7 @@ void Reader::read_string(std::string& out) {
           if (low < 0xDC00 || low > 0xDFFF) fail("high surrogate without its low half");
           code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
         }
-        append_utf8(out, code);
+        utf8::append(out, code);
         break;
       }
       default: --at_; fail("invalid escape in a string");

@@ -401,6 +401,17 @@ std::string encode_response(const SyncResponse& response) {
 
 namespace {
 
+// Reads an array into `list`, each element with read_one(); errors name the element's index.
+template <typename T, typename ReadOne>
+void read_list(Reader& reader, const char* path, std::vector<T>& list, ReadOne&& read_one) {
+  at([&] { return path; }, [&] {
+    reader.array([&] {
+      const size_t index = list.size();
+      at([&] { return "[" + std::to_string(index) + "]"; }, [&] { list.push_back(read_one()); });
+    });
+  });
+}
+
 ClampedStamp read_clamped(Reader& reader) {
   ClampedStamp clamped;
   bool has_collection = false, has_id = false, has_field = false, has_from = false, has_to = false;
@@ -445,22 +456,10 @@ SyncResponse decode_response(std::string_view text) {
         has_acked = true;
       } else if (key == "clamped") {
         has_clamped = true;
-        at([] { return ".clamped"; }, [&] {
-          reader.array([&] {
-            const size_t index = response.clamped.size();
-            at([&] { return "[" + std::to_string(index) + "]"; },
-               [&] { response.clamped.push_back(read_clamped(reader)); });
-          });
-        });
+        read_list(reader, ".clamped", response.clamped, [&] { return read_clamped(reader); });
       } else if (key == "changes") {
         has_changes = true;
-        at([] { return ".changes"; }, [&] {
-          reader.array([&] {
-            const size_t index = response.changes.size();
-            at([&] { return "[" + std::to_string(index) + "]"; },
-               [&] { response.changes.push_back(read_record(reader)); });
-          });
-        });
+        read_list(reader, ".changes", response.changes, [&] { return read_record(reader); });
       } else if (key == "cursor") {
         response.cursor = at([] { return ".cursor"; }, [&] { return read_count(reader); });
         has_cursor = true;

@@ -132,17 +132,23 @@ TEST_CASE("json text: a value is handed out as its own text, and read back as it
 }
 
 TEST_CASE("json text: malformed JSON is located, JSON of another shape is told apart") {
-  const auto error_of = [](const std::string& text) {
+  // What reading `text` throws: "parse ..." for malformed JSON, "shape ..." for another kind.
+  const auto error_with = [](const std::string& text, auto read) {
     try {
       json_text::Reader reader(text);
-      reader.value();
-      reader.finish();
+      read(reader);
     } catch (const json_text::ParseError& error) {
       return std::string("parse ") + error.what();
     } catch (const std::invalid_argument& error) {
       return std::string("shape ") + error.what();
     }
     return std::string("ok");
+  };
+  const auto error_of = [&](const std::string& text) {
+    return error_with(text, [](json_text::Reader& reader) {
+      reader.value();
+      reader.finish();
+    });
   };
   CHECK(error_of("[1,]") == "parse at byte 3: expected a value");
   CHECK(error_of("[01]") == "parse at byte 2: expected ',' or ']'");
@@ -154,16 +160,8 @@ TEST_CASE("json text: malformed JSON is located, JSON of another shape is told a
   CHECK(error_of("[") == "parse at byte 1: unexpected end");
   CHECK(error_of(std::string(65, '[') + std::string(65, ']')) == "shape nested deeper than 64 levels");
 
-  const auto integer_error = [](const std::string& text) {
-    json_text::Reader reader(text);
-    try {
-      reader.integer();
-    } catch (const json_text::ParseError& error) {
-      return std::string("parse ") + error.what();
-    } catch (const std::invalid_argument& error) {
-      return std::string("shape ") + error.what();
-    }
-    return std::string("ok");
+  const auto integer_error = [&](const std::string& text) {
+    return error_with(text, [](json_text::Reader& reader) { reader.integer(); });
   };
   CHECK(integer_error(R"("7")") == "shape expected an integer");
   CHECK(integer_error("1.5") == "shape expected an integer");
