@@ -219,6 +219,13 @@ BundleImport import_bundle(Home& home, const std::string& path) {
     const std::string& collection = records.back().collection;
     if (collection != sync::kMaterialsCollection && collection != form_records::kFormsCollection)
       throw bundle.refusal("bundle.json carries a record of '" + collection + "'; bundles hold materials and forms only");
+    if (collection == form_records::kFormsCollection) {
+      try {
+        form_records::verify_form(records.back().id, records.back().values(), registry_key);
+      } catch (const form_records::RecordError& refused) {
+        throw bundle.refusal(refused.what());
+      }
+    }
     ++(collection == sync::kMaterialsCollection ? report.materials : report.forms);
   }
 

@@ -120,6 +120,11 @@ PullReport pull_from(Home& home, sync::Transport& peer, const sync::TransferOpti
       throw ClientError(std::string("the sharing device's catalog is not valid: ") + error.what());
     }
     if (record.collection == form_records::kFormsCollection) {
+      try {
+        form_records::verify_form(record.id, record.values(), registry_key);
+      } catch (const form_records::RecordError& refused) {
+        throw ClientError(std::string("the sharing device offered a form the registry did not sign: ") + refused.what());
+      }
       ++report.forms;
       records.push_back(std::move(record));
       continue;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "forms/xlsform_reader.h"
+#include "platform/crypto.h"
 
 namespace outpost::form_records {
 
@@ -188,6 +189,21 @@ bool is_hex_sha256(const std::string& text) {
 // --- Forms
 
 std::string form_version_id(const Form& form) { return form.settings().form_id + "@" + form.settings().version; }
+
+std::string form_signing_text(const std::string& id, const Json& fields) {
+  Json signed_fields = fields;
+  signed_fields.erase(kSignatureField);
+  return Json{{"collection", kFormsCollection}, {"id", id}, {"fields", std::move(signed_fields)}}.dump();
+}
+
+void verify_form(const std::string& id, const Json& fields, const std::string& registry_key) {
+  const auto signature = fields.find(kSignatureField);
+  if (signature == fields.end() || !signature->is_string())
+    throw RecordError("form " + id + " carries no registry signature (published before forms were signed): " +
+                      "publish it again on the registry");
+  if (!crypto::signature_valid(form_signing_text(id, fields), signature->get<std::string>(), registry_key))
+    throw RecordError("the registry's signature does not match form " + id + ": it was altered after publishing");
+}
 
 Json latest_pointer_fields(const Form& form) {
   Json languages = Json::array();

@@ -46,6 +46,16 @@ std::string form_version_id(const forms::Form& form);
 Json form_version_fields(const forms::Workbook& workbook, const forms::Form& form);
 Json latest_pointer_fields(const forms::Form& form);
 
+// --- The registry's signature on its forms catalog, so that a form handed over in a bundle or
+// by a device nearby is known to be the registry's (materials are signed the same way).
+constexpr char kSignatureField[] = "signature";
+// What the registry signs for a forms record: its id and every field but the signature, as
+// compact JSON with sorted keys.
+std::string form_signing_text(const std::string& id, const Json& fields);
+// Throws RecordError unless `fields` carry the registry's signature (`registry_key`, hex) of
+// themselves.
+void verify_form(const std::string& id, const Json& fields, const std::string& registry_key);
+
 // Rebuilds the form a version record defines; throws RecordError, or FormError when the
 // definition no longer reads.
 forms::Form form_from_fields(const Json& fields);

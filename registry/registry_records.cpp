@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "form_records/form_records.h"
 #include "registry/service.h"
 #include "sync/stored_fields.h"
 
@@ -41,6 +42,14 @@ void Registry::write_records_as_registry(const Principal& who, const std::string
                      write.collection + "/" + write.id + " already belongs to " + *record.partition);
     const Stamp stamp{clock.tick(), sync::kRegistryReplica};
     for (const auto& [name, value] : write.fields.items()) record.fields[name] = StoredField{value.dump(), stamp, now};
+    if (write.collection == form_records::kFormsCollection) {
+      // Over the whole record as devices will hold it: its fields but the tombstone.
+      Json whole = Json::object();
+      for (const auto& [name, field] : record.fields)
+        if (name != sync::kDeletedField) whole[name] = Json::parse(field.value);
+      record.fields[form_records::kSignatureField] =
+          StoredField{Json(sign(form_records::form_signing_text(write.id, whole))).dump(), stamp, now};
+    }
     store_.write_record(write.collection, write.id, partition, record, store_.next_seq());
   }
   store_.set_meta("hlc", std::to_string(clock.last()));

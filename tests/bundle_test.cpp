@@ -195,6 +195,29 @@ TEST_CASE("bundle: an altered record no longer matches the registry's signature"
   world.check_refused(path, "the registry's signature does not match");
 }
 
+TEST_CASE("bundle: a form altered after publishing, or never signed by the registry, is refused") {
+  BundleWorld world;
+  world.registry.registry.write_records_as_registry(registry::Registry::cli_admin(), world.org,
+                                                    {{form_records::kFormsCollection, "intake@1", {{"title", "Intake"}}}});
+  world.trainer.sync(world.transport);
+  const std::string path = world.dir.file("with-form.bundle");
+  client::export_bundle(world.trainer, {}, {"intake@1"}, path);
+  Json manifest = Json::parse(entry_text(path, "bundle.json"));
+  Json& form = manifest["records"][0];
+  REQUIRE(form["c"] == form_records::kFormsCollection);
+  SUBCASE("altered") {
+    form["f"]["title"]["v"] = "Intake (with a question of our own)";
+    put_entry(path, "bundle.json", manifest.dump());
+    world.check_refused(path, "the registry's signature does not match form intake@1");
+  }
+  SUBCASE("unsigned") {
+    form["f"].erase(form_records::kSignatureField);
+    put_entry(path, "bundle.json", manifest.dump());
+    world.check_refused(path, "form intake@1 carries no registry signature");
+  }
+  CHECK_FALSE(world.participant.replica().get(form_records::kFormsCollection, "intake@1"));
+}
+
 TEST_CASE("bundle: a device enrolled before registries signed cannot import, and is told to enroll again") {
   BundleWorld world;
   const std::string path = world.exported();
