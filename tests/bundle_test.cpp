@@ -59,6 +59,16 @@ struct BundleWorld {
     return path;
   }
 
+  // A bundle of the form intake@1, published by the registry, with the given materials.
+  std::string exported_with_form(const std::vector<std::string>& material_ids) {
+    registry.registry.write_records_as_registry(registry::Registry::cli_admin(), org,
+                                                {{form_records::kFormsCollection, "intake@1", {{"title", "Intake"}}}});
+    trainer.sync(transport);
+    const std::string path = dir.file("with-form.bundle");
+    client::export_bundle(trainer, material_ids, {"intake@1"}, path);
+    return path;
+  }
+
   // The participant's library holds nothing, and no staging directory was left behind.
   void check_participant_unchanged() {
     Library library(participant);
@@ -109,11 +119,7 @@ std::string entry_text(const std::string& zip_path, const std::string& name) {
 
 TEST_CASE("bundle: a round trip between two devices with no registry reachable") {
   BundleWorld world;
-  world.registry.registry.write_records_as_registry(registry::Registry::cli_admin(), world.org,
-                                                    {{form_records::kFormsCollection, "intake@1", {{"title", "Intake"}}}});
-  world.trainer.sync(world.transport);
-  const std::string path = world.dir.file("with-form.bundle");
-  client::export_bundle(world.trainer, world.ids, {"intake@1"}, path);
+  const std::string path = world.exported_with_form(world.ids);
   // From here on nothing can reach the registry: the participant has no transport at all.
   const client::BundleImport report = client::import_bundle(world.participant, path);
   CHECK(report.materials == 2);
@@ -197,11 +203,7 @@ TEST_CASE("bundle: an altered record no longer matches the registry's signature"
 
 TEST_CASE("bundle: a form altered after publishing, or never signed by the registry, is refused") {
   BundleWorld world;
-  world.registry.registry.write_records_as_registry(registry::Registry::cli_admin(), world.org,
-                                                    {{form_records::kFormsCollection, "intake@1", {{"title", "Intake"}}}});
-  world.trainer.sync(world.transport);
-  const std::string path = world.dir.file("with-form.bundle");
-  client::export_bundle(world.trainer, {}, {"intake@1"}, path);
+  const std::string path = world.exported_with_form({});
   Json manifest = Json::parse(entry_text(path, "bundle.json"));
   Json& form = manifest["records"][0];
   REQUIRE(form["c"] == form_records::kFormsCollection);
