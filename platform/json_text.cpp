@@ -1,5 +1,7 @@
 #include "platform/json_text.h"
 
+#include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "platform/utf8.h"
@@ -122,7 +124,8 @@ bool Reader::more(char close) {
 }
 
 void Reader::finish() {
-  if (peek() != '\0') fail("unexpected text after the end");
+  skip_space();
+  if (at_ < text_.size()) fail("unexpected text after the end");
 }
 
 // --- Reading: scalars
@@ -197,6 +200,7 @@ void Reader::scan_string() {
 }
 
 void Reader::scan_number() {
+  const size_t start = at_;
   const auto digits = [&] {
     const size_t from = at_;
     while (at_ < text_.size() && is_digit(text_[at_])) ++at_;
@@ -216,6 +220,16 @@ void Reader::scan_number() {
     ++at_;
     if (at_ < text_.size() && (text_[at_] == '+' || text_[at_] == '-')) ++at_;
     if (!digits()) fail("expected digits in the exponent");
+  }
+  // A number beyond what a double holds (1e400) is refused, as nlohmann::json refuses it: every
+  // device reads values with it.
+  const std::string_view number = text_.substr(start, at_ - start);
+  if (number.size() > 300 || number.find_first_of("eE") != std::string_view::npos) {
+    const double value = std::strtod(std::string(number).c_str(), nullptr);
+    if (!std::isfinite(value)) {
+      at_ = start;
+      fail("number out of range");
+    }
   }
 }
 

@@ -158,6 +158,8 @@ TEST_CASE("json text: malformed JSON is located, JSON of another shape is told a
   CHECK(error_of("{\"a\" 1}") == "parse at byte 5: expected ':'");
   CHECK(error_of("[1] x") == "parse at byte 4: unexpected text after the end");
   CHECK(error_of("[") == "parse at byte 1: unexpected end");
+  CHECK(error_of("[1e400]") == "parse at byte 1: number out of range");  // no device could read it
+  CHECK(error_of(std::string("1\0", 2)) == "parse at byte 1: unexpected text after the end");
   CHECK(error_of(std::string(65, '[') + std::string(65, ']')) == "shape nested deeper than 64 levels");
 
   const auto integer_error = [&](const std::string& text) {
