@@ -58,9 +58,7 @@ std::string AttachmentStore::path(const std::string& sha256) const {
 
 std::vector<std::string> AttachmentStore::waiting_uploads() {
   sync::Replica& replica = home_.replica();
-  std::set<std::string> queued;
-  for (const sync::QueuedRecord& record : replica.queued_records(0))
-    if (record.collection == records::kSubmissionsCollection) queued.insert(record.id);
+  const std::set<std::string> queued = replica.queued_ids(records::kSubmissionsCollection);
   std::set<std::string> handled;  // uploaded, or already waiting
   auto& select = replica.database().prepare("SELECT sha256 FROM attachment_uploads");
   while (select.step()) handled.insert(select.text(0));

@@ -55,30 +55,7 @@ void append_entity(std::string& out, std::string_view entity) {
   out += entity;
 }
 
-struct MarkdownText {
-  std::string text;
-};
-
-int on_block_end(MD_BLOCKTYPE, void*, void* user) {
-  static_cast<MarkdownText*>(user)->text += '\n';
-  return 0;
-}
-
-int on_text(MD_TEXTTYPE type, const MD_CHAR* data, MD_SIZE size, void* user) {
-  std::string& text = static_cast<MarkdownText*>(user)->text;
-  switch (type) {
-    case MD_TEXT_BR:
-    case MD_TEXT_SOFTBR: text += ' '; break;
-    case MD_TEXT_ENTITY: append_entity(text, std::string_view(data, size)); break;
-    case MD_TEXT_NULLCHAR: break;
-    case MD_TEXT_HTML: text += html_to_text(std::string_view(data, size)); break;
-    default: text.append(data, size);
-  }
-  return text.size() > kMaxExtractedText ? 1 : 0;  // enough: stop parsing
-}
-
 int ignore_span(MD_SPANTYPE, void*, void*) { return 0; }
-int ignore_block(MD_BLOCKTYPE, void*, void*) { return 0; }
 
 void log_poppler(const std::string& message, void*) { log::debug("poppler: " + message); }
 
@@ -110,20 +87,6 @@ std::string pdf_to_text(const std::string& path) {
 }
 
 }  // namespace
-
-std::string markdown_to_text(std::string_view markdown) {
-  if (auto front = sync::parse_front_matter(markdown)) markdown.remove_prefix(front->body_offset);
-  MD_PARSER parser{};
-  parser.flags = MD_DIALECT_GITHUB;
-  parser.enter_block = ignore_block;
-  parser.leave_block = on_block_end;
-  parser.enter_span = ignore_span;
-  parser.leave_span = ignore_span;
-  parser.text = on_text;
-  MarkdownText result;
-  md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &result);
-  return result.text;
-}
 
 // --- Blocks for the reader
 
@@ -213,6 +176,16 @@ std::vector<TextBlock> markdown_blocks(std::string_view markdown) {
   MarkdownBlocks reader;
   md_parse(markdown.data(), static_cast<MD_SIZE>(markdown.size()), &parser, &reader);
   return std::move(reader.blocks);
+}
+
+// The reader's blocks, a line each: what the search index takes of a Markdown file.
+std::string markdown_to_text(std::string_view markdown) {
+  std::string text;
+  for (const TextBlock& block : markdown_blocks(markdown)) {
+    text += block.text;
+    text += '\n';
+  }
+  return text;
 }
 
 std::vector<TextBlock> text_blocks(std::string_view text) {

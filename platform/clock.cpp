@@ -15,13 +15,18 @@ const SystemClock& SystemClock::instance() {
   return clock;
 }
 
-std::string iso_utc(int64_t ms) {
+std::string format_epoch(int64_t ms, const char* format, Zone zone) {
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  std::tm parts{};
+  if (zone == Zone::Utc)
+    gmtime_r(&seconds, &parts);
+  else
+    localtime_r(&seconds, &parts);
+  char buffer[64];
+  std::strftime(buffer, sizeof buffer, format, &parts);
   return buffer;
 }
+
+std::string iso_utc(int64_t ms) { return format_epoch(ms, "%Y-%m-%dT%H:%M:%SZ", Zone::Utc); }
 
 }  // namespace outpost

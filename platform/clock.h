@@ -30,6 +30,9 @@ class ManualClock final : public Clock {
   int64_t now_;
 };
 
+// `ms` since the epoch through strftime's `format`, in UTC or the device's time zone.
+enum class Zone { Utc, Local };
+std::string format_epoch(int64_t ms, const char* format, Zone zone);
 // `ms` since the epoch as ISO 8601 in UTC, to the second: "2026-11-23T17:40:00Z".
 std::string iso_utc(int64_t ms);
 

@@ -56,8 +56,6 @@ class Statement {
   int64_t int64(int column) const;
   double real(int column) const;
   std::string text(int column) const;
-  // The column's text in place: valid until the statement steps, resets or is destroyed.
-  std::string_view text_view(int column) const;
   std::optional<std::string> optional_text(int column) const;
   bool is_null(int column) const;
 

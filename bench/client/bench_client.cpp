@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "client/home.h"
+#include "platform/cli_args.h"
 
 namespace {
 
@@ -395,10 +396,5 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(parse_options(argc, argv));
-  } catch (const std::exception& error) {
-    std::cerr << "outpost_bench_client: " << error.what() << std::endl;
-    return 1;
-  }
+  return outpost::cli::run_guarded("outpost_bench_client", std::cerr, [&] { return run(parse_options(argc, argv)); });
 }

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "client/library.h"
+#include "platform/cli_args.h"
 #include "platform/clock.h"
 #include "platform/crypto.h"
 #include "platform/files.h"
@@ -328,10 +329,5 @@ int run(const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(parse_options(argc, argv));
-  } catch (const std::exception& error) {
-    std::cerr << "outpost_bench_search: " << error.what() << "\n";
-    return 1;
-  }
+  return outpost::cli::run_guarded("outpost_bench_search", std::cerr, [&] { return run(parse_options(argc, argv)); });
 }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "client/home.h"
+#include "platform/cli_args.h"
 #include "platform/process.h"
 #include "counting_relay.h"
 #include "sync/curl_transport.h"
@@ -408,12 +409,9 @@ Json run_once(size_t n, const Options& options) {
 
 int main(int argc, char** argv) {
   outpost::process::init();
-  try {
+  return outpost::cli::run_guarded("outpost_bench_sync", std::cerr, [&] {
     const Options options = parse_options(argc, argv);
     for (const size_t n : options.docs) std::cout << run_once(n, options).dump() << std::endl;
     return 0;
-  } catch (const std::exception& error) {
-    std::cerr << "outpost_bench_sync: " << error.what() << std::endl;
-    return 1;
-  }
+  });
 }

@@ -113,6 +113,8 @@ class AppModel {
   Effect edit_answers(const std::string& name, const std::function<void(forms::FillSession&)>& edit,
                       const char* problem_key = "problem.answer_refused");
   Effect library_failure(const std::string& material_id, const std::string& key, const std::exception& error);
+  // Unpins, evicts...: runs `change`, then shows the list after it, or the problem.
+  Effect change_library(const std::string& material_id, const std::function<void(client::Library&)>& change);
 
   Options options_;
   client::Home home_;

@@ -129,40 +129,36 @@ Effect AppModel::handle(const PinMaterial& command) {
     const auto transport = options_.transports(enrollment->registry_url);
     library().pin(command.material_id, *transport, transfer);
   } catch (const sync::QuotaExceeded& error) {
-    state_.download.reset();
-    refresh_library();
-    return library_failure(command.material_id, "problem.no_room", error);
+    library_failure(command.material_id, "problem.no_room", error);
   } catch (const std::exception& error) {
-    state_.download.reset();
-    refresh_library();
-    return library_failure(command.material_id, "problem.download_failed", error);
+    library_failure(command.material_id, "problem.download_failed", error);
   }
+  // Done or not, the list shows what is on the device now (a failed download keeps its part).
   state_.download.reset();
   refresh_library();
   return {};
 }
 
-Effect AppModel::handle(const UnpinMaterial& command) {
+Effect AppModel::change_library(const std::string& material_id, const std::function<void(client::Library&)>& change) {
   state_.library_problem.reset();
   try {
-    library().unpin(command.material_id);
+    change(library());
   } catch (const std::exception& error) {
-    return library_failure(command.material_id, "problem.library_change_failed", error);
+    return library_failure(material_id, "problem.library_change_failed", error);
   }
   refresh_library();
   return {};
 }
 
+Effect AppModel::handle(const UnpinMaterial& command) {
+  return change_library(command.material_id, [&](client::Library& library) { library.unpin(command.material_id); });
+}
+
 Effect AppModel::handle(const EvictMaterial& command) {
-  state_.library_problem.reset();
-  try {
-    library().evict(command.material_id);
-  } catch (const std::exception& error) {
-    return library_failure(command.material_id, "problem.library_change_failed", error);
-  }
-  if (state_.reader && state_.reader->material_id == command.material_id) state_.reader.reset();
-  refresh_library();
-  return {};
+  return change_library(command.material_id, [&](client::Library& library) {
+    library.evict(command.material_id);
+    if (state_.reader && state_.reader->material_id == command.material_id) state_.reader.reset();
+  });
 }
 
 Effect AppModel::handle(const OpenMaterial& command) {

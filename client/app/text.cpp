@@ -1,10 +1,10 @@
 #include "client/app/text.h"
 
 #include <cstdio>
-#include <ctime>
 #include <iterator>
 
 #include "client/app/i18n.h"
+#include "platform/clock.h"
 
 namespace outpost::app {
 
@@ -27,12 +27,7 @@ std::string format_bytes(int64_t bytes) {
 
 std::string format_time(int64_t epoch_ms) {
   if (epoch_ms <= 0) return "";
-  const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
-  std::tm local{};
-  localtime_r(&seconds, &local);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M", &local);
-  return buffer;
+  return format_epoch(epoch_ms, "%Y-%m-%d %H:%M", Zone::Local);
 }
 
 std::string format_ago(int64_t then_ms, int64_t now_ms) {
