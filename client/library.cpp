@@ -20,14 +20,26 @@ namespace {
 // the files on this device, and can be rebuilt from them at any time.
 const char* const kLibrarySchema = R"sql(
 CREATE TABLE IF NOT EXISTS library_pins(material TEXT PRIMARY KEY, pinned_at INTEGER NOT NULL) WITHOUT ROWID;
--- One entry per material in the search index: the version of its record it holds (the newest
--- stamp among its fields) and the file its text was read from.
+-- One entry per live material: the version of its record it holds (the newest stamp among its
+-- fields), the file its text was read from, and what the list sorts (title_key, the title in
+-- lower case) and filters by (lang; tags, a JSON array), so a long list is read a window at a time.
 CREATE TABLE IF NOT EXISTS library_entries(
-  id INTEGER PRIMARY KEY, material TEXT NOT NULL UNIQUE, version TEXT NOT NULL, text_sha256 TEXT);
+  id INTEGER PRIMARY KEY, material TEXT NOT NULL UNIQUE, version TEXT NOT NULL, text_sha256 TEXT,
+  title_key TEXT NOT NULL, lang TEXT NOT NULL, tags TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS library_entries_by_title ON library_entries(title_key, material);
 CREATE VIRTUAL TABLE IF NOT EXISTS library_search USING fts5(
   title, summary, tags, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
 CREATE TABLE IF NOT EXISTS library_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 )sql";
+
+// 2: entries carry what the list sorts and filters by. The index of another version is dropped
+// and read again from the records and files.
+constexpr char kLibraryIndexVersion[] = "2";
+
+// The materials in `language` with the tag `theme` ("" for any), as a condition on library_entries.
+constexpr char kFilteredEntries[] =
+    "FROM library_entries WHERE (?1 = '' OR lang = ?1) "
+    "AND (?2 = '' OR EXISTS(SELECT 1 FROM json_each(library_entries.tags) WHERE value = ?2)) ";
 
 constexpr char kQuotaSetting[] = "storage_quota_bytes";
 
@@ -106,7 +118,17 @@ struct Library::Entry {
 
 Library::Library(Home& home)
     : home_(home), db_(home.replica().database()), store_(home.directory() + "/blobs", stored_quota(home)) {
+  db_.exec("CREATE TABLE IF NOT EXISTS library_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+  auto& version = db_.prepare("SELECT value FROM library_meta WHERE key='index_version'");
+  const bool current = version.step() && version.text(0) == kLibraryIndexVersion;
+  version.reset();
+  db::Transaction tx(db_);
+  if (!current) {
+    db_.exec("DROP TABLE IF EXISTS library_entries; DROP TABLE IF EXISTS library_search; DELETE FROM library_meta");
+    db_.prepare("INSERT INTO library_meta(key, value) VALUES('index_version', ?)").bind(1, kLibraryIndexVersion).run();
+  }
   db_.exec(kLibrarySchema);
+  tx.commit();
   refresh_if_stale();
 }
 
@@ -148,6 +170,41 @@ Material Library::material(const std::string& id) {
   if (record && !record->deleted) info = info_of(*record);
   if (!info) throw ClientError("no material " + id + " in the library (list them with `outpost materials`)");
   return describe(id, std::move(*info));
+}
+
+int64_t Library::count(const std::string& language, const std::string& theme) {
+  static const std::string sql = std::string("SELECT count(*) ") + kFilteredEntries;
+  auto& select = db_.prepare(sql);
+  select.bind(1, language).bind(2, theme);
+  const int64_t total = select.step() ? select.int64(0) : 0;
+  select.reset();
+  return total;
+}
+
+std::vector<Material> Library::page(const std::string& language, const std::string& theme, int64_t first,
+                                    int64_t count) {
+  static const std::string sql =
+      std::string("SELECT material ") + kFilteredEntries + "ORDER BY title_key, material LIMIT ?3 OFFSET ?4";
+  auto& select = db_.prepare(sql);
+  select.bind(1, language).bind(2, theme).bind(3, count).bind(4, first);
+  std::vector<std::string> ids;
+  while (select.step()) ids.push_back(select.text(0));
+  std::vector<Material> materials;
+  for (const std::string& id : ids) materials.push_back(material(id));
+  return materials;
+}
+
+const CatalogFacets& Library::facets() {
+  if (!facets_) {
+    CatalogFacets facets;
+    auto& languages = db_.prepare("SELECT DISTINCT lang FROM library_entries WHERE lang <> '' ORDER BY lang");
+    while (languages.step()) facets.languages.push_back(languages.text(0));
+    auto& themes =
+        db_.prepare("SELECT DISTINCT tag.value FROM library_entries, json_each(library_entries.tags) AS tag ORDER BY 1");
+    while (themes.step()) facets.themes.push_back(themes.text(0));
+    facets_ = std::move(facets);
+  }
+  return *facets_;
 }
 
 std::vector<SearchHit> Library::search(const std::string& query, size_t limit) {
@@ -293,14 +350,19 @@ size_t Library::refresh() {
 
 void Library::write_entries(const std::vector<Entry>& entries, const std::vector<std::string>& withdrawn) {
   if (entries.empty() && withdrawn.empty()) return;
+  facets_.reset();
   db::Transaction tx(db_);
   for (const Entry& entry : entries) {
     db_.prepare(
-           "INSERT INTO library_entries(material, version, text_sha256) VALUES(?, ?, ?) "
-           "ON CONFLICT(material) DO UPDATE SET version=excluded.version, text_sha256=excluded.text_sha256")
+           "INSERT INTO library_entries(material, version, text_sha256, title_key, lang, tags) VALUES(?, ?, ?, ?, ?, ?) "
+           "ON CONFLICT(material) DO UPDATE SET version=excluded.version, text_sha256=excluded.text_sha256, "
+           "title_key=excluded.title_key, lang=excluded.lang, tags=excluded.tags")
         .bind(1, entry.material)
         .bind(2, entry.version)
         .bind(3, entry.text_sha256)
+        .bind(4, lower(entry.info.title))
+        .bind(5, entry.info.lang)
+        .bind(6, Json(entry.info.tags).dump())
         .run();
     auto& id_of = db_.prepare("SELECT id FROM library_entries WHERE material=?");
     id_of.bind(1, entry.material);

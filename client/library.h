@@ -38,6 +38,12 @@ struct SearchHit {
   double score = 0;     // bm25: the lower, the better
 };
 
+// The languages and themes (tags) of the whole catalog, to filter by.
+struct CatalogFacets {
+  std::vector<std::string> languages;
+  std::vector<std::string> themes;
+};
+
 class Library {
  public:
   // Opens the library of `home`, bringing the search index up to date when the catalog moved
@@ -47,6 +53,12 @@ class Library {
 
   // Live materials, by title.
   std::vector<Material> catalog();
+  // The same from the index, a window at a time: how many are in `language` and have the tag
+  // `theme` ("" for any), and those at positions [first, first + count).
+  int64_t count(const std::string& language, const std::string& theme);
+  std::vector<Material> page(const std::string& language, const std::string& theme, int64_t first, int64_t count);
+  // Read from the index when first asked, then kept until the index changes.
+  const CatalogFacets& facets();
   // Throws ClientError for an unknown or withdrawn material.
   Material material(const std::string& id);
   // Materials whose title, summary, tags or text hold every word of `query` (words may be
@@ -81,16 +93,19 @@ class Library {
   // Reads the catalog into the search index: new and changed materials, files that arrived,
   // withdrawn materials (whose pins and files go too). Returns the entries rewritten.
   size_t refresh();
+  // The same when a sync has moved the replica since the index was last read: every material
+  // record is read again (about a second with 100,000).
+  void refresh_if_stale();
 
  private:
   struct Entry;
   Material describe(const std::string& id, sync::MaterialInfo info);
-  void refresh_if_stale();
   void write_entries(const std::vector<Entry>& entries, const std::vector<std::string>& withdrawn);
 
   Home& home_;
   db::Database& db_;
   sync::BlobStore store_;
+  std::optional<CatalogFacets> facets_;
 };
 
 }  // namespace outpost::client

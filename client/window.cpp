@@ -360,7 +360,7 @@ void WindowApp::report_frame() {
   if (script_)
     if (auto mark = script_->take_mark())
       std::cout << "mark " << *mark << " frame " << frames_drawn_ << " ui-cpu-ms " << ui_cpu_ms_ << " first-row "
-                << view_.records.first_row_in_view << std::endl;
+                << view_.records.list.first_row_in_view() << std::endl;
 }
 
 }  // namespace

@@ -12,8 +12,10 @@ namespace outpost::sync {
 
 namespace {
 
-// 3 added outbox.later; files of version 2 are upgraded in place.
-constexpr int kSchemaVersion = 3;
+// 3 added outbox.later; 4 keeps the live records of a collection in the order they came
+// (records_live_by_row, replacing records_live by id). Files of versions 2 and 3 are upgraded
+// in place.
+constexpr int kSchemaVersion = 4;
 
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -24,9 +26,11 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHO
 CREATE TABLE IF NOT EXISTS records(
   row INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, fields TEXT NOT NULL);
 CREATE UNIQUE INDEX IF NOT EXISTS records_by_key ON records(collection, id);
--- The live (not deleted) records of each collection, by id: counting a collection and reading
--- rows N to N+100 of it walk this index alone, never the records' fields.
-CREATE INDEX IF NOT EXISTS records_live ON records(collection, id) WHERE json_extract(fields, '$._deleted[0]') IS NOT 1;
+-- The live (not deleted) records of each collection, in the order they were first written or
+-- received here (the index ends with the row): counting a collection and reading the newest rows
+-- N to N+100 of it walk this index alone. A new record's entry goes at the end of its
+-- collection's range, so writing one dirties one page of it.
+CREATE INDEX IF NOT EXISTS records_live_by_row ON records(collection) WHERE json_extract(fields, '$._deleted[0]') IS NOT 1;
 -- Local writes the registry has not acknowledged, one row per user action on a record: its
 -- stamp, and each field as [value, base], base being the stamp the write overwrote here.
 -- deleted_base is the record's tombstone stamp at the time; seen, for a delete, every field's;
@@ -104,6 +108,7 @@ Replica::Replica(const std::string& path, const Clock& clock) : db_(path), clock
     db::Transaction tx(db_);
     // Rows already waiting may have later writes behind them: marked so, they are read whole.
     if (version == 2) db_.exec("ALTER TABLE outbox ADD COLUMN later INTEGER NOT NULL DEFAULT 1");
+    if (version == 2 || version == 3) db_.exec("DROP INDEX IF EXISTS records_live");
     db_.exec(kSchema);
     db_.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
     if (!meta("replica_id")) set_meta("replica_id", crypto::random_hex(16));
@@ -315,8 +320,22 @@ void Replica::for_each_record_with(const std::string& collection, const std::str
   }
 }
 
+int64_t Replica::count_live_with(const std::string& collection, const std::string& field, const Json& value) {
+  // The field's value follows its name as the writer's JSON text: compact, as every Outpost
+  // device writes it. A row holding that text elsewhere (in an object's value) is read and dropped.
+  auto& rows = db_.prepare("SELECT fields FROM records NOT INDEXED WHERE collection=? AND instr(fields, ?) > 0");
+  rows.bind(1, collection).bind(2, json_text::quoted(field) + ":[" + value.dump() + ',');
+  int64_t count = 0;
+  while (rows.step()) {
+    const Record record = record_from_row(collection, "", rows.text(0));
+    const auto found = record.fields.find(field);
+    if (!record.deleted && found != record.fields.end() && found->second.value == value) ++count;
+  }
+  return count;
+}
+
 namespace {
-// The condition records_live is built with, word for word, so that SQLite reads that index alone.
+// The condition records_live_by_row is built with, word for word, so that SQLite reads that index alone.
 const std::string kLiveRecord = "json_extract(fields, '$._deleted[0]') IS NOT 1";
 }  // namespace
 
@@ -340,7 +359,7 @@ std::map<std::string, int64_t> Replica::live_counts() {
 void Replica::for_each_live_record(const std::string& collection, int64_t offset, int64_t limit,
                                    const std::function<void(Record&&)>& visit) {
   static const std::string sql =
-      "SELECT id, fields FROM records WHERE collection=? AND " + kLiveRecord + " ORDER BY id LIMIT ? OFFSET ?";
+      "SELECT id, fields FROM records WHERE collection=? AND " + kLiveRecord + " ORDER BY row DESC LIMIT ? OFFSET ?";
   auto& rows = db_.prepare(sql);
   rows.bind(1, collection).bind(2, limit).bind(3, offset);
   while (rows.step()) visit(record_from_row(collection, rows.text(0), rows.text(1)));
@@ -433,6 +452,14 @@ std::set<std::string> Replica::queued_ids(const std::string& collection) {
   std::set<std::string> ids;
   while (rows.step()) ids.insert(rows.text(0));
   return ids;
+}
+
+bool Replica::is_queued(const std::string& collection, const std::string& id) {
+  auto& row = db_.prepare("SELECT EXISTS(SELECT 1 FROM outbox WHERE collection=? AND id=?)");
+  row.bind(1, collection).bind(2, id);
+  const bool queued = row.step() && row.int64(0) != 0;
+  row.reset();
+  return queued;
 }
 
 // --- Sync

@@ -119,8 +119,12 @@ class Replica {
   // The live records of a collection that hold `field`; the others are skipped unread.
   void for_each_record_with(const std::string& collection, const std::string& field,
                             const std::function<void(Record&&)>& visit);
-  // Live records of a collection, and their rows [offset, offset + limit) in id order: what a
-  // long list on screen reads, one window at a time, from an index (records_live).
+  // Live records of a collection whose `field` holds `value` (drafts among submissions, say):
+  // one pass over the collection's rows that reads only those holding the value's text.
+  int64_t count_live_with(const std::string& collection, const std::string& field, const Json& value);
+  // Live records of a collection, and their rows [offset, offset + limit), newest first (in the
+  // order they were first written or received here): what a long list on screen reads, one
+  // window at a time, from an index (records_live_by_row).
   int64_t count_live(const std::string& collection);
   std::map<std::string, int64_t> live_counts();  // every collection held, system ones included
   void for_each_live_record(const std::string& collection, int64_t offset, int64_t limit,
@@ -136,6 +140,8 @@ class Replica {
   std::vector<QueuedRecord> queued_records(int min_priority);
   // Ids of a collection's records with writes waiting in the outbox (read from an index alone).
   std::set<std::string> queued_ids(const std::string& collection);
+  // Whether the record has writes waiting in the outbox (one look-up in an index).
+  bool is_queued(const std::string& collection, const std::string& id);
 
   // --- Sync
   // The next request's worth of outbox, highest priority first, at most `max_records` record

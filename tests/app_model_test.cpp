@@ -390,23 +390,23 @@ TEST_CASE("app model: a long collection is read one window of rows at a time, co
   const app::RecordList* list = model.state().records.get();
   CHECK(list->total == 290);
   CHECK(list->first == 0);
-  CHECK(ids() == std::vector<std::string>{"r0001", "r0003", "r0005", "r0007", "r0009"});  // deleted ones skipped
-  CHECK(list->row(4)->id == "r0009");
+  CHECK(ids() == std::vector<std::string>{"r0299", "r0298", "r0297", "r0296", "r0295"});  // newest first
+  CHECK(list->row(4)->id == "r0295");
   CHECK_FALSE(list->row(5));
   CHECK_FALSE(list->row(-1));
 
   model.apply(app::OpenCollection{"submissions", 100, 3});
   list = model.state().records.get();
   CHECK(list->first == 100);
-  CHECK(ids() == std::vector<std::string>{"r0110", "r0111", "r0112"});  // 10 deleted before them
-  CHECK(list->row(101)->id == "r0111");
+  CHECK(ids() == std::vector<std::string>{"r0199", "r0198", "r0197"});
+  CHECK(list->row(101)->id == "r0198");
   CHECK_FALSE(list->row(99));
-  CHECK(list->rows[0].preview == "n: 110");
+  CHECK(list->rows[0].preview == "n: 199");
 
   model.apply(app::OpenCollection{"submissions", 1000, 4});  // past the end: the last rows
   list = model.state().records.get();
   CHECK(list->first == 286);
-  CHECK(ids() == std::vector<std::string>{"r0296", "r0297", "r0298", "r0299"});
+  CHECK(ids() == std::vector<std::string>{"r0007", "r0005", "r0003", "r0001"});  // deleted ones skipped
 
   model.apply(app::OpenCollection{"submissions", 0, 1'000'000});  // a window never holds the whole of a long list
   CHECK(model.state().records->rows.size() == 290);
@@ -422,11 +422,63 @@ TEST_CASE("app model: a long collection is read one window of rows at a time, co
   CHECK(list->total == 294);
   CHECK(list->first == 2);
   REQUIRE(list->rows.size() >= 3);  // the window keeps its place (at least as many rows as the list shows)
-  CHECK(list->rows[0].id == "a-2");  // "a-..." sort before "r..."
-  CHECK(list->rows[1].id == "a-3");
-  CHECK(list->rows[2].id == "r0001");
+  CHECK(list->rows[0].id == "a-1");  // the colleague's, received last, come first
+  CHECK(list->rows[1].id == "a-0");
+  CHECK(list->rows[2].id == "r0299");
   CHECK(collection_count(model.state(), "incidents") == 1);
   CHECK(collection_count(model.state(), "submissions") == 294);
+}
+
+TEST_CASE("app model: long lists of submissions and materials are read a window at a time") {
+  TempHome home;
+  {
+    client::Home core(home.path());
+    for (int i = 0; i < 300; ++i) {
+      core.replica().put("submissions", padded_id(i),
+                         {{"form_id", "household"}, {"state", i % 3 == 0 ? "draft" : "finalized"}});
+      sync::MaterialInfo info;
+      info.title = "Guide " + padded_id(i);
+      info.lang = i % 2 ? "fr" : "en";
+      info.tags = {i % 5 ? "wash" : "shelter"};
+      info.file_name = "guide.md";
+      info.media_type = "text/markdown";
+      info.size = 100;
+      info.sha256 = std::string(64, 'a');
+      info.chunk_size = 65536;
+      core.replica().put("materials", "mat_" + padded_id(i), info.to_fields());
+    }
+  }
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+
+  model.apply(app::ListForms{});
+  const auto* submissions = &model.state().forms->submissions;
+  CHECK(submissions->total == 300);
+  CHECK(submissions->rows.size() == app::kListWindow);
+  CHECK(submissions->rows[0].id == "r0299");  // the newest first
+  CHECK(model.state().forms->drafts == 100);
+  model.apply(app::ListForms{250, 50});  // scrolled to the end
+  submissions = &model.state().forms->submissions;
+  CHECK(submissions->first == 250);
+  REQUIRE(submissions->rows.size() == 50);
+  CHECK(submissions->row(250)->id == "r0049");
+  CHECK(submissions->row(251)->state == app::SubmissionState::Draft);  // r0048
+  CHECK(submissions->row(252)->state == app::SubmissionState::Finalized);  // waiting in the outbox
+  CHECK(model.state().forms->drafts == 100);
+
+  model.apply(app::SearchLibrary{{}, 0, 100});
+  const auto* hits = &model.state().library->hits;
+  CHECK(hits->total == 300);
+  CHECK(hits->rows.size() == 100);
+  CHECK(hits->rows[0].material.info.title == "Guide r0000");  // by title
+  CHECK(model.state().library->languages == std::vector<std::string>{"en", "fr"});
+  CHECK(model.state().library->themes == std::vector<std::string>{"shelter", "wash"});
+  model.apply(app::SearchLibrary{{"", "fr", "shelter"}, 20, 100});  // odd numbers that are multiples of 5
+  hits = &model.state().library->hits;
+  CHECK(hits->total == 30);
+  CHECK(hits->first == 0);  // a window past what the filter leaves starts where it still shows rows
+  CHECK(hits->rows.size() == 30);
+  CHECK(hits->rows[1].material.id == "mat_r0015");
 }
 
 TEST_CASE("app model: the language and text size stay with the home") {
@@ -520,7 +572,7 @@ struct LibraryWorld {
 };
 
 const client::Material& listed(const AppModel& model, const std::string& id) {
-  for (const client::SearchHit& hit : model.state().library->hits)
+  for (const client::SearchHit& hit : model.state().library->hits.rows)
     if (hit.material.id == id) return hit.material;
   FAIL("material " << id << " is not listed");
   throw std::logic_error("unreachable");
@@ -531,27 +583,27 @@ const client::Material& listed(const AppModel& model, const std::string& id) {
 TEST_CASE("app model: the library is searched and filtered by language and theme") {
   LibraryWorld world;
   AppModel model(world.home.path(), world.options());
-  CHECK(model.state().library->hits.empty());  // nothing read before the screen asks
+  CHECK(model.state().library->hits.rows.empty());  // nothing read before the screen asks
   model.apply(app::SearchLibrary{});
   const auto list = [&]() -> const app::LibraryList& { return *model.state().library; };
-  CHECK(list().hits.size() == 3);
+  CHECK(list().hits.rows.size() == 3);
   CHECK(list().languages == std::vector<std::string>{"en", "fr"});
   CHECK(list().themes == std::vector<std::string>{"training", "wash"});
 
   model.apply(app::SearchLibrary{{"", "fr", ""}});
-  REQUIRE(list().hits.size() == 1);
-  CHECK(list().hits[0].material.id == world.ids["notes.txt"]);
+  REQUIRE(list().hits.rows.size() == 1);
+  CHECK(list().hits.rows[0].material.id == world.ids["notes.txt"]);
   model.apply(app::SearchLibrary{{"", "", "training"}});
-  CHECK(list().hits.size() == 2);
+  CHECK(list().hits.rows.size() == 2);
   model.apply(app::SearchLibrary{{"", "en", "training"}});
-  CHECK(list().hits.size() == 1);
+  CHECK(list().hits.rows.size() == 1);
 
   model.apply(app::SearchLibrary{{"wat", "", ""}});  // a word's beginning is enough
-  REQUIRE(list().hits.size() == 1);
-  CHECK(list().hits[0].material.id == world.ids["guide.md"]);
+  REQUIRE(list().hits.rows.size() == 1);
+  CHECK(list().hits.rows[0].material.id == world.ids["guide.md"]);
   CHECK(list().filter.query == "wat");
   model.apply(app::SearchLibrary{{"water", "fr", ""}});
-  CHECK(list().hits.empty());
+  CHECK(list().hits.rows.empty());
   CHECK_FALSE(model.state().library_problem);
 }
 
@@ -616,7 +668,7 @@ TEST_CASE("app model: a download needs an enrolled device and says so") {
   Registry registry;
   AppModel model(home.path(), registry.options());
   model.apply(app::SearchLibrary{});
-  CHECK(model.state().library->hits.empty());
+  CHECK(model.state().library->hits.rows.empty());
   model.apply(app::PinMaterial{"mat_x"});
   REQUIRE(model.state().library_problem);
   CHECK(model.state().library_problem->problem.key == "problem.not_enrolled");
@@ -651,21 +703,23 @@ TEST_CASE("app model: a form is filled page by page with live checks and calcula
   {
     client::Home core(home.path());
     test::publish_form(core.replica(), "all_types");
-    core.replica().put("submissions", "hh-1", {{"household", "not from a form"}});  // not listed as a submission
+    core.replica().put("submissions", "hh-1", {{"household", "not from a form"}});  // listed under its id
   }
   Registry registry;
   AppModel model(home.path(), registry.options());
   CHECK(model.state().forms->forms.empty());  // read once the screen asks
   model.apply(app::ListForms{});
-  CHECK(model.state().forms->submissions.empty());
+  REQUIRE(model.state().forms->submissions.rows.size() == 1);
+  CHECK(model.state().forms->submissions.rows[0].form_title == "hh-1");
+  CHECK(model.state().forms->submissions.rows[0].state == app::SubmissionState::Finalized);  // waiting to go
   REQUIRE(model.state().forms->forms.size() == 1);
   CHECK(model.state().forms->forms[0].id == "all_types");
   CHECK_FALSE(model.state().forms->forms[0].urgent);
 
   CHECK(model.apply(app::StartSubmission{"all_types", "en"}).local_change);
   REQUIRE(model.state().fill);
-  REQUIRE(model.state().forms->submissions.size() == 1);  // saved as a draft at once
-  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Draft);
+  REQUIRE(model.state().forms->submissions.total == 2);  // saved as a draft at once, and listed first
+  CHECK(model.state().forms->submissions.rows[0].state == app::SubmissionState::Draft);
   CHECK(model.state().forms->drafts == 1);
   CHECK(model.state().fill->relevant_pages.size() > 3);
 
@@ -703,8 +757,8 @@ TEST_CASE("app model: a form is filled page by page with live checks and calcula
     model.apply(app::SetAnswer{"visit_date", {entry}, "2026-01-0" + std::to_string(entry + 1)});
   CHECK(model.apply(app::FinalizeSubmission{}).local_change);
   CHECK_FALSE(model.state().fill);
-  REQUIRE(model.state().forms->submissions.size() == 1);
-  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Finalized);  // waiting to be sent
+  REQUIRE(model.state().forms->submissions.total == 2);
+  CHECK(model.state().forms->submissions.rows[0].state == app::SubmissionState::Finalized);  // waiting to be sent
   CHECK(model.state().forms->drafts == 0);
   CHECK(model.state().status.pending_records >= 1);
 }
@@ -728,8 +782,8 @@ TEST_CASE("app model: a submission closed as a draft stays a draft; an unknown f
   CHECK_FALSE(model.state().fill->labels_unreadable);
   model.apply(app::CloseSubmission{});
   CHECK_FALSE(model.state().fill);
-  REQUIRE(model.state().forms->submissions.size() == 1);
-  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Draft);
+  REQUIRE(model.state().forms->submissions.rows.size() == 1);
+  CHECK(model.state().forms->submissions.rows[0].state == app::SubmissionState::Draft);
 }
 
 TEST_CASE("app model: a draft reopens from the list on its first page with its answers and file, and finalizes") {
@@ -771,8 +825,8 @@ TEST_CASE("app model: a draft reopens from the list on its first page with its a
   CHECK(page_of(model, "an_image").answer == "well.jpg");
   CHECK(model.apply(app::FinalizeSubmission{}).local_change);
   CHECK_FALSE(model.state().fill);
-  REQUIRE(model.state().forms->submissions.size() == 1);
-  CHECK(model.state().forms->submissions[0].state == app::SubmissionState::Finalized);
+  REQUIRE(model.state().forms->submissions.rows.size() == 1);
+  CHECK(model.state().forms->submissions.rows[0].state == app::SubmissionState::Finalized);
   {
     client::Home core(home.path());
     const Json fields = core.replica().get(form_records::kSubmissionsCollection, id)->values();

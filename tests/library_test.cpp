@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <set>
 #include <sstream>
 
 #include "client/cli.h"
@@ -150,6 +152,63 @@ TEST_CASE("library: the catalog holds every material with its language, tags, si
   CHECK_FALSE(french.pinned);
   CHECK(french.stored_bytes == 0);
   CHECK_THROWS_WITH_AS(library.material("mat_nope"), doctest::Contains("no material mat_nope"), client::ClientError);
+}
+
+TEST_CASE("library: the index lists the catalog a window at a time, by title, filtered by language and theme") {
+  LibraryWorld world;
+  Library library(world.home);
+  const std::vector<client::Material> catalog = library.catalog();
+  auto ids = [](const std::vector<client::Material>& materials) {
+    std::vector<std::string> out;
+    for (const client::Material& material : materials) out.push_back(material.id);
+    return out;
+  };
+  // The same order as the catalog, a window at a time.
+  const int64_t total = library.count("", "");
+  REQUIRE(total == static_cast<int64_t>(catalog.size()));
+  std::vector<client::Material> paged;
+  for (int64_t first = 0; first < total; first += 3) {
+    std::vector<client::Material> window = library.page("", "", first, 3);
+    paged.insert(paged.end(), window.begin(), window.end());
+  }
+  CHECK(ids(paged) == ids(catalog));
+  CHECK(library.page("", "", total, 3).empty());
+
+  // Filtered: what the catalog holds of that language and theme, in the same order.
+  std::vector<client::Material> french_advocacy;
+  std::set<std::string> languages, themes;
+  for (const client::Material& material : catalog) {
+    languages.insert(material.info.lang);
+    themes.insert(material.info.tags.begin(), material.info.tags.end());
+    const auto& tags = material.info.tags;
+    if (material.info.lang == "fr" && std::find(tags.begin(), tags.end(), "advocacy") != tags.end())
+      french_advocacy.push_back(material);
+  }
+  REQUIRE_FALSE(french_advocacy.empty());
+  CHECK(library.count("fr", "advocacy") == static_cast<int64_t>(french_advocacy.size()));
+  CHECK(ids(library.page("fr", "advocacy", 0, 100)) == ids(french_advocacy));
+  CHECK(library.count("xx", "") == 0);
+  CHECK(library.count("", "no-such-theme") == 0);
+  CHECK(library.facets().languages == std::vector<std::string>(languages.begin(), languages.end()));
+  CHECK(library.facets().themes == std::vector<std::string>(themes.begin(), themes.end()));
+}
+
+TEST_CASE("library: an index written by an older version is read again from the records and files") {
+  LibraryWorld world;
+  const std::string id = world.ids["safe-data-collection.es.md"];
+  {
+    Library library(world.home);
+    library.pin(id, world.transport, no_waiting());
+  }
+  // The first index: entries without what the list sorts and filters by, no version noted.
+  db::Database& db = world.home.replica().database();
+  db.exec("DROP TABLE library_entries; DELETE FROM library_meta");
+  db.exec("CREATE TABLE library_entries(id INTEGER PRIMARY KEY, material TEXT NOT NULL UNIQUE, version TEXT NOT NULL, "
+          "text_sha256 TEXT)");
+  Library library(world.home);
+  CHECK(library.count("", "") == static_cast<int64_t>(world.ids.size()));
+  CHECK(library.material(id).pinned);  // the pins stay
+  CHECK(world.found(library, "seudonimizacion") == std::vector<std::string>{"safe-data-collection.es.md"});
 }
 
 TEST_CASE("library: search finds French and Spanish materials whatever the accents, ranked, with snippets") {

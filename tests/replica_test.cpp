@@ -53,16 +53,36 @@ TEST_CASE("replica: live records are counted and read a window at a time; queued
 
   std::vector<std::string> ids;
   replica.for_each_live_record("submissions", 1, 2, [&](sync::Record&& record) { ids.push_back(record.id); });
-  CHECK(ids == std::vector<std::string>{"b", "d"});  // by id, the deleted "c" skipped
+  CHECK(ids == std::vector<std::string>{"b", "a"});  // newest first, the deleted "c" skipped
   ids.clear();
   replica.for_each_live_record("submissions", 3, 10, [&](sync::Record&& record) { ids.push_back(record.id); });
-  CHECK(ids == std::vector<std::string>{"e"});
+  CHECK(ids == std::vector<std::string>{"d"});
 
-  replica.put("submissions", "c", {{"id", "c"}});  // back again
+  replica.put("submissions", "c", {{"id", "c"}});  // back again, where it was first written
+  replica.put("submissions", "d", {{"note", "edited"}});  // an edit does not move a record
   CHECK(replica.count_live("submissions") == 5);
+  ids.clear();
+  replica.for_each_live_record("submissions", 0, 10, [&](sync::Record&& record) { ids.push_back(record.id); });
+  CHECK(ids == std::vector<std::string>{"e", "b", "c", "a", "d"});
   CHECK(replica.queued_ids("submissions") == std::set<std::string>{"a", "b", "c", "d", "e"});
   CHECK(replica.queued_records(10).size() == 1);
   CHECK(replica.queued_records(10)[0].id == "i1");
+}
+
+TEST_CASE("replica: live records holding a value are counted, a look-alike elsewhere in a row is not") {
+  sync::Replica replica(":memory:");
+  replica.put("submissions", "s1", {{"state", "draft"}});
+  replica.put("submissions", "s2", {{"state", "finalized"}});
+  replica.put("submissions", "s3", {{"state", "draft"}, {"note", "keep"}});
+  replica.put("submissions", "s4", {{"copy", {{"state", Json::array({"draft", 0})}}}});  // the text, nested
+  replica.put("submissions", "s5", {{"state", "draft"}});
+  replica.remove("submissions", "s5");
+  replica.put("incidents", "i1", {{"state", "draft"}});
+  CHECK(replica.count_live_with("submissions", "state", "draft") == 2);
+  CHECK(replica.count_live_with("submissions", "state", "finalized") == 1);
+  CHECK(replica.count_live_with("submissions", "state", "sent") == 0);
+  CHECK(replica.is_queued("submissions", "s1"));
+  CHECK_FALSE(replica.is_queued("submissions", "nothing"));
 }
 
 TEST_CASE("replica: bad names and values are refused before anything is written") {
@@ -108,11 +128,13 @@ TEST_CASE("replica: a record's pending writes leave together however far apart t
     CHECK(batch.request.changes[1].fields.at("y").value == "2");
     CHECK(batch.request.changes[2].id == "n0");
   }
-  // A file of schema 2 (before outbox rows knew of later writes) is upgraded in place and
-  // sends the same.
+  // A file of schema 2 (before outbox rows knew of later writes, with the live records indexed
+  // by id) is upgraded in place and sends the same.
   {
     db::Database db(path);
     db.exec("ALTER TABLE outbox DROP COLUMN later");
+    db.exec("DROP INDEX records_live_by_row");
+    db.exec("CREATE INDEX records_live ON records(collection, id) WHERE json_extract(fields, '$._deleted[0]') IS NOT 1");
     db.exec("PRAGMA user_version=2");
   }
   {
@@ -121,6 +143,11 @@ TEST_CASE("replica: a record's pending writes leave together however far apart t
     REQUIRE(batch.request.changes.size() == 500);
     CHECK(batch.request.changes[1].id == "first");
     CHECK(replica.database().integrity_check() == "ok");
+    CHECK(replica.database().query_int("SELECT count(*) FROM sqlite_master WHERE name='records_live'") == 0);
+    CHECK(replica.count_live("notes") == 601);
+    std::vector<std::string> newest;
+    replica.for_each_live_record("notes", 0, 1, [&](sync::Record&& record) { newest.push_back(record.id); });
+    CHECK(newest == std::vector<std::string>{"n599"});
   }
   for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
 }

@@ -29,8 +29,8 @@ constexpr int64_t kNow = 1'790'000'000'000;  // a fixed instant in 2026
 constexpr int kFramesPerScreen = 5;
 constexpr int kLargeRecords = 100'000;  // the model holds a window of them
 constexpr int kLargeConflicts = 500;
-constexpr int kLargeLibrary = 10'000;
-constexpr int kLargeSubmissions = 10'000;
+constexpr int kLargeLibrary = 100'000;  // the model holds a window of them
+constexpr int kLargeSubmissions = 100'000;  // the same
 
 class ImGuiAssertion : public std::runtime_error {
  public:
@@ -149,7 +149,7 @@ app::AppState large_state() {
   state.storage.collections = {{"_conflicts", kLargeConflicts, 0, 400'000}, {"submissions", kLargeRecords, 12, 40'000'000}};
   state.storage.measured_ms = kNow;
 
-  state.records = record_window(0, app::kRecordWindow);
+  state.records = record_window(0, app::kListWindow);
   state.record = app::RecordDetail{"submissions", "s-000000", false, kNow - 1000,
                                    {{"household", "Amina Yusuf", false, state.replica_id, kNow - 1000},
                                     {"name_ar", "\u0623\u0645\u064a\u0646\u0629", true, "fedcba9876543210", kNow - 2000},
@@ -175,7 +175,8 @@ app::AppState large_state() {
   library->themes = {"advocacy", "human-rights", "sdgs", "wash"};
   library->used_bytes = 12'000'000;
   library->quota_bytes = 500'000'000;
-  for (int i = 0; i < kLargeLibrary; ++i) {
+  library->hits.total = kLargeLibrary;
+  for (int i = 0; i < app::kListWindow; ++i) {
     client::Material material;
     material.id = "mat_" + std::to_string(i);
     material.info.title = "Guide " + std::to_string(i) + ": r\u00e9union de coordination";
@@ -185,15 +186,16 @@ app::AppState large_state() {
     material.info.size = 1000u * static_cast<uint64_t>(i + 1);
     material.state = static_cast<client::DownloadState>(i % 3);
     material.pinned = i % 3 == 2;
-    library->hits.push_back({material, i % 2 ? "the **meeting** agenda" : "", 0});
+    library->hits.rows.push_back({material, i % 2 ? "the **meeting** agenda" : "", 0});
   }
   state.library = library;
   state.download = app::DownloadProgress{"mat_0", 400, 1000};
 
   auto overview = std::make_shared<app::FormsOverview>();
   overview->forms = {{"flood_alert", "Flood alert", "3", true}, {"household_survey", "Household survey", "1", false}};
-  for (int i = 0; i < kLargeSubmissions; ++i)
-    overview->submissions.push_back({"sub-" + std::to_string(i), "household_survey", "Household survey",
+  overview->submissions.total = kLargeSubmissions;
+  for (int i = 0; i < app::kListWindow; ++i)
+    overview->submissions.rows.push_back({"sub-" + std::to_string(i), "household_survey", "Household survey",
                                      static_cast<app::SubmissionState>(i % 3), kNow - i * 60'000});
   overview->drafts = (kLargeSubmissions + 2) / 3;
   state.forms = overview;
@@ -381,12 +383,12 @@ TEST_CASE("ui: the records list asks the model for the rows around those in view
         state.records = record_window(open->first, open->count);  // the model answers before the next frame
       }
   CHECK_MESSAGE(!driver.failure(), driver.failure().value_or(""));
-  const int64_t top = view.records.first_row_in_view;
-  CHECK(top > app::kRecordWindow);  // scrolled past the first window
+  const int64_t top = view.records.list.first_row_in_view();
+  CHECK(top > app::kListWindow);  // scrolled past the first window
   REQUIRE(asked.size() >= 2);
   for (const app::OpenCollection& open : asked) {
     CHECK(open.collection == "submissions");
-    CHECK(open.count == app::kRecordWindow);
+    CHECK(open.count == app::kListWindow);
   }
   // The last window holds the rows in view, with room to scroll on either side.
   CHECK(asked.back().first < top);
@@ -399,13 +401,13 @@ TEST_CASE("ui: the records list asks the model for the rows around those in view
   // still measures row 0), and each window is asked for once.
   ui::ViewState waiting;
   waiting.screen = ScreenId::Records;
-  state.records = record_window(0, app::kRecordWindow);
+  state.records = record_window(0, app::kListWindow);
   ui::ScriptDriver unanswered(ui::Script::parse("wait settled\nscroll record.s-000000 150\n", "s"));
   asked.clear();
   for (int frame = 0; frame < 1000 && !unanswered.done(); ++frame)
     for (const app::Command& command : imgui.frame(state, waiting, &unanswered))
       if (const auto* open = std::get_if<app::OpenCollection>(&command)) asked.push_back(*open);
-  CHECK(waiting.records.first_row_in_view > app::kRecordWindow);
+  CHECK(waiting.records.list.first_row_in_view() > app::kListWindow);
   CHECK(count_named("record.") <= 1);
   REQUIRE(asked.size() >= 2);
   for (size_t i = 1; i < asked.size(); ++i) CHECK(asked[i].first != asked[i - 1].first);
@@ -561,8 +563,8 @@ TEST_CASE("ui: a draft in the submissions list reopens") {
   ui::ViewState view;
   view.screen = ScreenId::Forms;
   view.forms.requested = true;
-  const std::string draft = state.forms->submissions.at(0).id;
-  REQUIRE(state.forms->submissions.at(0).state == app::SubmissionState::Draft);
+  const std::string draft = state.forms->submissions.rows.at(0).id;
+  REQUIRE(state.forms->submissions.rows.at(0).state == app::SubmissionState::Draft);
   const app::Commands commands = imgui.run("click reopen." + draft + "\n", state, view);
   REQUIRE(find_command<app::ReopenSubmission>(commands));
   CHECK(find_command<app::ReopenSubmission>(commands)->submission_id == draft);
@@ -660,6 +662,10 @@ TEST_CASE("ui: clicks and typing on each screen emit the model's commands") {
       if (expected.resolution == app::Resolution::Merged) CHECK(resolve->merged_json == "\"7\"");
     }
   }
+  SUBCASE("a script waits to see a list's row") {
+    imgui.run("click nav.forms\nsee reopen.sub-0\n", large_state(), view);
+    CHECK(view.screen == ScreenId::Forms);
+  }
   SUBCASE("navigation") {
     imgui.run("click nav.conflicts\n", large_state(), view);
     CHECK(view.screen == ScreenId::Conflicts);
@@ -688,6 +694,7 @@ TEST_CASE("ui: scripts name the line of a mistake") {
   CHECK_THROWS_WITH(ui::Script::parse("scroll list\n", "s"), doctest::Contains("'scroll' takes a control and a number"));
   CHECK_THROWS_WITH(ui::Script::parse("scroll list 0\n", "s"), doctest::Contains("'scroll' takes a control and a number"));
   CHECK_THROWS_WITH(ui::Script::parse("mark\n", "s"), doctest::Contains("'mark' needs a text"));
+  CHECK_THROWS_WITH(ui::Script::parse("see\n", "s"), doctest::Contains("'see' needs an argument"));
   const ui::Script scroll = ui::Script::parse("scroll \"Long list\" 25\n", "s");
   CHECK(scroll.steps()[0].argument == "Long list");
   CHECK(scroll.steps()[0].frames == 25);

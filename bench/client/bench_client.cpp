@@ -30,6 +30,8 @@
 #include <vector>
 
 #include "client/home.h"
+#include "form_records/form_records.h"
+#include "sync/material_record.h"
 #include "platform/cli_args.h"
 
 namespace {
@@ -99,9 +101,11 @@ Options parse_options(int argc, char** argv) {
 
 // --- The replica
 
-// N submissions and N materials, one Replica::put each. The bench's own connection skips the
-// fsync of every commit (synchronous=OFF), which is what makes 200,000 puts take seconds; the
-// file the window opens is an ordinary replica.
+// N submissions of a household survey (one in ten a draft, the newest one included) and N
+// materials of the catalog, written as a form and the registry write them (form_records,
+// MaterialInfo), one Replica::put each. The bench's own connection skips the fsync of every commit
+// (synchronous=OFF), which is what makes 200,000 puts take seconds; the file the window opens
+// is an ordinary replica.
 double write_replica(const std::string& home_directory, size_t n) {
   outpost::client::Home home(home_directory);
   outpost::sync::Replica& replica = home.replica();
@@ -109,22 +113,34 @@ double write_replica(const std::string& home_directory, size_t n) {
   const char* const villages[] = {"Kalobeyei", "Nadapal", "Lokichoggio", "Kakuma", "Natukobenyo", "Lopiding"};
   const char* const languages[] = {"en", "fr", "es", "sw"};
   const char* const themes[] = {"water", "health", "shelter", "food", "protection"};
+  const int64_t created = 1'790'000'000'000;
   const auto start = SteadyClock::now();
   for (size_t i = 0; i < n; ++i) {
-    replica.put("submissions", record_id('s', i),
-                Json{{"type", "submission"},
-                     {"name", "Household " + std::to_string(i + 1)},
-                     {"village", villages[i % 6]},
-                     {"members", 1 + static_cast<int>(i % 9)},
-                     {"needs", "water, shelter"},
-                     {"updated", "2026-11-20"}});
-    replica.put("materials", record_id('m', i),
-                Json{{"title", "Field guide " + std::to_string(i + 1)},
-                     {"language", languages[i % 4]},
-                     {"theme", themes[i % 5]},
-                     {"kind", "text/markdown"},
-                     {"bytes", 2048 + static_cast<int>(i % 4096)},
-                     {"sha256", std::string(64, "0123456789abcdef"[i % 16])}});
+    outpost::form_records::SubmissionFields submission;
+    submission.form_id = "household_survey";
+    submission.form_version = "1";
+    submission.state = i % 10 == 9 ? outpost::form_records::kDraft : outpost::form_records::kFinalized;
+    submission.answers = Json{{"household", "Household " + std::to_string(i + 1)},
+                              {"village", villages[i % 6]},
+                              {"members", 1 + static_cast<int>(i % 9)},
+                              {"needs", "water shelter"}};
+    submission.created_ms = created + static_cast<int64_t>(i) * 60'000;
+    submission.updated_ms = submission.created_ms;
+    submission.device = "bench";
+    replica.put("submissions", record_id('s', i), outpost::form_records::submission_fields(submission));
+
+    outpost::sync::MaterialInfo material;
+    material.title = "Field guide " + std::to_string(i + 1);
+    material.summary = "How to run a distribution in " + std::string(villages[i % 6]);
+    material.lang = languages[i % 4];
+    material.tags = {themes[i % 5]};
+    material.file_name = "guide-" + std::to_string(i + 1) + ".md";
+    material.media_type = "text/markdown";
+    material.size = 2048 + i % 4096;
+    material.sha256 = std::string(64, "0123456789abcdef"[i % 16]);
+    material.chunk_size = outpost::sync::kBlobChunkSize;
+    material.created_ms = created;
+    replica.put("materials", record_id('m', i), material.to_fields());
   }
   return seconds_since(start);
 }
@@ -318,17 +334,30 @@ Json startup_and_idle(const Options& options, const std::string& home, const std
               {"idle_rss_file_bytes", rss_file}};
 }
 
-// The records screen on the longest list, scrolled one wheel notch a frame.
-Json scrolling(const Options& options, const std::string& home, const std::string& renderer, const fs::path& script) {
+// The records screen on the longest list, scrolled one wheel notch a frame; then the time the
+// Forms and Library screens take to show the first rows of their lists (n submissions, n materials).
+Json scrolling(const Options& options, const std::string& home, const std::string& renderer, const fs::path& script,
+               size_t n) {
+  const std::string newest = record_id('s', n - 1);  // the lists show it first, a draft
   {
     std::ofstream file(script);
     file << "click nav.records\n"
             "click collection.submissions\n"
-            "click record." << record_id('s', 0) << "\n"  // the list has loaded
+            "click record." << newest << "\n"  // the list has loaded
             "wait settled 60\n"
             "mark scroll-begin\n"
-            "scroll record." << record_id('s', 0) << " " << options.scroll_frames << "\n"
+            "scroll record." << newest << " " << options.scroll_frames << "\n"
             "mark scroll-end\n"
+            "wait settled 60\n"
+            "mark forms-begin\n"
+            "click nav.forms\n"
+            "see reopen." << newest << "\n"
+            "mark forms-shown\n"
+            "wait settled 60\n"
+            "mark library-begin\n"
+            "click nav.library\n"
+            "see pin." << record_id('m', 0) << "\n"  // "Field guide 1", first by title
+            "mark library-shown\n"
             "wait settled 60\n"
             "quit\n";
   }
@@ -341,6 +370,13 @@ Json scrolling(const Options& options, const std::string& home, const std::strin
   const double cpu_end = cpu_seconds(window.pid());
   const auto threads_end = cpu_seconds_by_thread(window.pid());
   const double wall = seconds_since(wall_begin);
+  // From the click's frame to the frame with the rows (the click itself takes a few frames).
+  auto shown_seconds = [&](const std::string& screen) {
+    const double begin_at = window.expect("mark " + screen + "-begin").second;
+    return window.expect("mark " + screen + "-shown").second - begin_at;
+  };
+  const double forms_seconds = shown_seconds("forms");
+  const double library_seconds = shown_seconds("library");
   if (const int code = window.wait(); code != 0) throw std::runtime_error("the scrolling window exited with " + std::to_string(code));
   // A wheel that turned over nothing would time an idle list.
   if (end.first_row <= begin.first_row)
@@ -357,6 +393,8 @@ Json scrolling(const Options& options, const std::string& home, const std::strin
               {"thread_cpu_ms_per_frame", threads},
               {"first_row_before", begin.first_row},
               {"first_row_after", end.first_row},
+              {"forms_shown_seconds", forms_seconds},
+              {"library_shown_seconds", library_seconds},
               {"scroll_peak_rss_bytes", window.peak_rss_bytes()}};
 }
 
@@ -376,7 +414,7 @@ int run(const Options& options) {
         say(std::to_string(n) + " records, " + renderer + ": start and idle");
         Json result = startup_and_idle(options, home, renderer);
         say(std::to_string(n) + " records, " + renderer + ": scrolling");
-        result.update(scrolling(options, home, renderer, scratch / "scroll.script"));
+        result.update(scrolling(options, home, renderer, scratch / "scroll.script", n));
         result.update(Json{{"records_per_collection", n},
                            {"renderer", renderer},
                            {"size", options.size},

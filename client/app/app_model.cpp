@@ -18,8 +18,6 @@ namespace {
 constexpr char kLanguageSetting[] = "ui_language";
 constexpr char kTextScaleSetting[] = "ui_text_scale";
 constexpr size_t kPreviewBytes = 160;
-// However many rows a list asks for, the model holds no more than this many at once.
-constexpr int64_t kMaxRecordWindow = 1000;
 constexpr int kUrgentPriority = 1;
 
 std::string trim(const std::string& text) {
@@ -229,9 +227,7 @@ void AppModel::show_records(const OpenCollection& command, std::optional<int64_t
   auto list = std::make_shared<RecordList>();
   list->collection = command.collection;
   list->total = known_total ? *known_total : replica.count_live(command.collection);
-  // A window asked for past the end (records went away meanwhile) shows the last rows instead.
-  const int64_t count = std::clamp<int64_t>(command.count, 0, kMaxRecordWindow);
-  list->first = std::clamp<int64_t>(command.first, 0, std::max<int64_t>(0, list->total - count));
+  const int64_t count = list->place(command.first, command.count);
   replica.for_each_live_record(command.collection, list->first, count, [&](sync::Record&& record) {
     list->rows.push_back({std::move(record.id), record.updated_ms, record_preview(record)});
   });
@@ -334,7 +330,7 @@ void AppModel::refresh_conflicts() {
 
 void AppModel::refresh_open_record_views() {
   if (const auto list = state_.records)
-    show_records({list->collection, list->first, std::max(kRecordWindow, static_cast<int64_t>(list->rows.size()))},
+    show_records({list->collection, list->first, std::max(kListWindow, static_cast<int64_t>(list->rows.size()))},
                  std::nullopt);
   if (state_.record) handle(SelectRecord{state_.record->collection, state_.record->id});
 }

@@ -98,7 +98,10 @@ class AppModel {
   // Opened when the library screen first asks; reads what a sync brought into its index.
   client::Library& library();
   void refresh_library();
-  void refresh_forms();
+  void read_library(const LibraryFilter& filter, int64_t first, int64_t count);
+  void refresh_forms();  // keeps the submissions' window where it is
+  void refresh_forms(int64_t first, int64_t count);
+  void read_submissions(FormsOverview& overview, int64_t first, int64_t count);
   void refresh_fill();
   // After a submission was written: the lists and counts that show it, and a sync to come.
   Effect submissions_changed();

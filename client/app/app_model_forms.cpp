@@ -49,45 +49,63 @@ bool shown_on_page(forms::QuestionType type) {
 
 // --- The list of forms and submissions
 
-Effect AppModel::handle(const ListForms&) {
-  forms_listed_ = true;
-  refresh_forms();
+Effect AppModel::handle(const ListForms& command) {
+  if (!forms_listed_) {
+    forms_listed_ = true;
+    refresh_forms(command.first, command.count);
+    return {};
+  }
+  // Scrolling: the forms and the counts stay; the window moves.
+  auto overview = std::make_shared<FormsOverview>(*state_.forms);
+  read_submissions(*overview, command.first, command.count);
+  state_.forms = std::move(overview);
   return {};
 }
 
 void AppModel::refresh_forms() {
+  const auto& window = state_.forms->submissions;
+  refresh_forms(window.first, std::max(kListWindow, static_cast<int64_t>(window.rows.size())));
+}
+
+void AppModel::refresh_forms(int64_t first, int64_t count) {
   auto overview = std::make_shared<FormsOverview>();
   sync::Replica& replica = home_.replica();
-  std::map<std::string, std::string> titles;
-  for (client::FormSummary& summary : client::published_forms(replica)) {
-    titles[summary.id] = summary.title;
+  for (client::FormSummary& summary : client::published_forms(replica))
     overview->forms.push_back({summary.id, summary.title, summary.version, summary.priority >= forms::kUrgentPriority});
-  }
   std::sort(overview->forms.begin(), overview->forms.end(), [](const FormEntry& a, const FormEntry& b) {
     return a.urgent != b.urgent ? a.urgent : a.title < b.title;
   });
-  const std::set<std::string> queued = replica.queued_ids(form_records::kSubmissionsCollection);
-  replica.for_each_record(form_records::kSubmissionsCollection, false, [&](sync::Record&& record) {
-    const sync::Json fields = record.values();
-    // The collection also holds records written otherwise (`outpost record put`): only those
-    // filled from a form are the form's submissions.
-    if (!fields.contains("form_id")) return;
-    SubmissionRow row;
-    row.id = record.id;
-    row.form_id = fields.value("form_id", "");
-    row.form_title = titles.count(row.form_id) ? titles[row.form_id] : row.form_id;
-    row.updated_ms = record.updated_ms;
-    if (fields.value("state", "") == form_records::kDraft) {
-      row.state = SubmissionState::Draft;
-      ++overview->drafts;
-    } else {
-      row.state = queued.count(record.id) ? SubmissionState::Finalized : SubmissionState::Sent;
-    }
-    overview->submissions.push_back(std::move(row));
-  });
-  std::sort(overview->submissions.begin(), overview->submissions.end(),
-            [](const SubmissionRow& a, const SubmissionRow& b) { return a.updated_ms > b.updated_ms; });
+  overview->submissions.total = replica.count_live(form_records::kSubmissionsCollection);
+  overview->drafts = replica.count_live_with(form_records::kSubmissionsCollection, "state", form_records::kDraft);
+  read_submissions(*overview, first, count);
   state_.forms = std::move(overview);
+}
+
+// Rows [first, first + count) of the submissions, newest first, into `overview` (whose forms and
+// total are current).
+void AppModel::read_submissions(FormsOverview& overview, int64_t first, int64_t count) {
+  sync::Replica& replica = home_.replica();
+  std::map<std::string, std::string> titles;
+  for (const FormEntry& form : overview.forms) titles[form.id] = form.title;
+  auto& window = overview.submissions;
+  const int64_t rows = window.place(first, count);
+  replica.for_each_live_record(form_records::kSubmissionsCollection, window.first, rows, [&](sync::Record&& record) {
+    SubmissionRow row;
+    row.id = std::move(record.id);
+    row.updated_ms = record.updated_ms;
+    // A record written otherwise (`outpost record put`) names no form: it shows as its id.
+    const auto form = record.fields.find("form_id");
+    row.form_id = form != record.fields.end() && form->second.value.is_string() ? form->second.value.get<std::string>() : "";
+    const auto title = titles.find(row.form_id);
+    row.form_title = title != titles.end() ? title->second : row.form_id.empty() ? row.id : row.form_id;
+    const auto state = record.fields.find("state");
+    const bool draft = state != record.fields.end() && state->second.value == form_records::kDraft;
+    row.state = draft ? SubmissionState::Draft : SubmissionState::Sent;  // or still waiting: below
+    window.rows.push_back(std::move(row));
+  });
+  for (SubmissionRow& row : window.rows)
+    if (row.state == SubmissionState::Sent && replica.is_queued(form_records::kSubmissionsCollection, row.id))
+      row.state = SubmissionState::Finalized;
 }
 
 // --- Filling

@@ -69,41 +69,46 @@ Effect AppModel::library_failure(const std::string& material_id, const std::stri
   return {};
 }
 
-// Runs the current filter again: after a search, a sync, a pin or an eviction.
+// Runs the current filter again, its window where it is: after a sync, a pin or an eviction.
 void AppModel::refresh_library() {
   if (!library_) return;
-  library_->refresh();
+  const LibraryList& shown = *state_.library;
+  read_library(shown.filter, shown.hits.first, std::max(kListWindow, static_cast<int64_t>(shown.hits.rows.size())));
+}
+
+// Without words, the materials by title that pass the filters, rows [first, first + count) of
+// them; with words, the best matches (kSearchLimit at most) that pass them.
+void AppModel::read_library(const LibraryFilter& filter, int64_t first, int64_t count) {
+  library_->refresh_if_stale();
   auto list = std::make_shared<LibraryList>();
-  list->filter = state_.library->filter;
-  std::set<std::string> languages;
-  std::set<std::string> themes;
-  const std::vector<client::Material> catalog = library_->catalog();
-  for (const client::Material& material : catalog) {
-    if (!material.info.lang.empty()) languages.insert(material.info.lang);
-    themes.insert(material.info.tags.begin(), material.info.tags.end());
-  }
-  if (list->filter.query.find_first_not_of(" \t") == std::string::npos) {
-    for (const client::Material& material : catalog)
-      if (matches(material, list->filter)) list->hits.push_back({material, "", 0});
+  list->filter = filter;
+  const client::CatalogFacets& facets = library_->facets();
+  list->languages = facets.languages;
+  list->themes = facets.themes;
+  auto& hits = list->hits;
+  if (filter.query.find_first_not_of(" \t") == std::string::npos) {
+    hits.total = library_->count(filter.language, filter.theme);
+    const int64_t rows = hits.place(first, count);
+    for (client::Material& material : library_->page(filter.language, filter.theme, hits.first, rows))
+      hits.rows.push_back({std::move(material), "", 0});
   } else {
-    for (client::SearchHit& hit : library_->search(list->filter.query, kSearchLimit))
-      if (matches(hit.material, list->filter)) list->hits.push_back(std::move(hit));
+    for (client::SearchHit& hit : library_->search(filter.query, kSearchLimit))
+      if (matches(hit.material, filter)) hits.rows.push_back(std::move(hit));
+    hits.total = static_cast<int64_t>(hits.rows.size());
   }
-  list->languages.assign(languages.begin(), languages.end());
-  list->themes.assign(themes.begin(), themes.end());
   list->used_bytes = library_->used_bytes();
   list->quota_bytes = library_->quota_bytes();
   state_.library = std::move(list);
 }
 
 Effect AppModel::handle(const SearchLibrary& command) {
-  library();
-  auto list = std::make_shared<LibraryList>(*state_.library);
-  list->filter = command.filter;
-  state_.library = std::move(list);
   try {
-    refresh_library();
+    library();
+    read_library(command.filter, command.first, command.count);
   } catch (const std::exception& error) {
+    auto list = std::make_shared<LibraryList>(*state_.library);
+    list->filter = command.filter;
+    state_.library = std::move(list);
     return library_failure("", "problem.search_failed", error);
   }
   return {};

@@ -3,6 +3,7 @@
 // behind shared pointers, so publishing a new snapshot does not copy them.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,19 +49,40 @@ struct RecordRow {
   std::string preview;  // "field: value · field: value", one line; right-to-left values as "…"
 };
 
-// A window onto a collection's live records in id order: the model reads only the rows around
-// what the list shows (OpenCollection's first and count), so 100,000 records cost what 200 do.
-struct RecordList {
-  std::string collection;
-  int64_t total = 0;             // live records in the collection
-  int64_t first = 0;             // position of rows[0] in the whole list
-  std::vector<RecordRow> rows;   // positions [first, first + rows.size())
+// A window onto a long list: the model reads only the rows around what the list shows (the
+// command's first and count), so 100,000 rows cost what 200 do.
+// Rows of a long list (records, submissions, materials) the model reads at a time: a few
+// screens' worth, so scrolling asks again only every few dozen wheel notches.
+inline constexpr int64_t kListWindow = 200;
+// However many rows a list asks for, the model holds no more than this many at once.
+inline constexpr int64_t kMaxListWindow = 1000;
+
+template <typename Row>
+struct ListWindow {
+  int64_t total = 0;       // rows in the whole list
+  int64_t first = 0;       // position of rows[0] in the whole list
+  std::vector<Row> rows;   // positions [first, first + rows.size())
+
+  // Places a window of `count` rows asked for at `first` inside the list of `total` rows (one
+  // asked past the end, rows having gone meanwhile, shows the last rows) and empties it; returns
+  // how many rows to read.
+  int64_t place(int64_t asked_first, int64_t asked_count) {
+    const int64_t count = std::clamp<int64_t>(asked_count, 0, kMaxListWindow);
+    first = std::clamp<int64_t>(asked_first, 0, std::max<int64_t>(0, total - count));
+    rows.clear();
+    return count;
+  }
 
   // The row at `position` of the whole list; null while it is outside the window.
-  const RecordRow* row(int64_t position) const {
+  const Row* row(int64_t position) const {
     const int64_t offset = position - first;
     return offset >= 0 && offset < static_cast<int64_t>(rows.size()) ? &rows[static_cast<size_t>(offset)] : nullptr;
   }
+};
+
+// A collection's live records, newest first (as they were first written or received here).
+struct RecordList : ListWindow<RecordRow> {
+  std::string collection;
 };
 
 struct FieldView {
@@ -130,8 +152,8 @@ struct LibraryFilter {
 };
 
 struct LibraryList {
-  LibraryFilter filter;                  // what these hits answer
-  std::vector<client::SearchHit> hits;   // by title without a query, best first with one
+  LibraryFilter filter;                      // what these hits answer
+  ListWindow<client::SearchHit> hits;        // by title without a query, the best first with one
   std::vector<std::string> languages;    // of the whole catalog, to filter by
   std::vector<std::string> themes;
   uint64_t used_bytes = 0;   // the library's files on this device
@@ -177,7 +199,7 @@ struct SubmissionRow {
 
 struct FormsOverview {
   std::vector<FormEntry> forms;            // urgent first, then by title
-  std::vector<SubmissionRow> submissions;  // newest first
+  ListWindow<SubmissionRow> submissions;   // the newest started first
   int64_t drafts = 0;  // of the submissions: counted once here, not every frame for the badge
 };
 

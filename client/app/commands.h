@@ -9,9 +9,6 @@
 
 namespace outpost::app {
 
-// Rows of a collection the model reads at a time: a few screens' worth, so scrolling asks again
-// only every few dozen wheel notches.
-inline constexpr int64_t kRecordWindow = 200;
 
 struct SyncNow {};
 
@@ -28,12 +25,12 @@ struct ResolveConflict {
   std::string merged_json;  // with Resolution::Merged: the value to keep, as JSON text
 };
 
-// Shows a collection's records [first, first + count) in id order (AppState::records); the
+// Shows a collection's records [first, first + count), newest first (AppState::records); the
 // list asks again as it scrolls.
 struct OpenCollection {
   std::string collection;
   int64_t first = 0;
-  int64_t count = kRecordWindow;
+  int64_t count = kListWindow;
 };
 
 struct SelectRecord {
@@ -52,9 +49,12 @@ struct SetTextScale {
 // Counts the records and bytes of every collection (AppState::storage): a read of every record.
 struct MeasureStorage {};
 
-// The library: the screen sends the filter once the typing pauses.
+// The library: the screen sends the filter once the typing pauses, and its rows
+// [first, first + count) as the list scrolls.
 struct SearchLibrary {
   LibraryFilter filter;
+  int64_t first = 0;
+  int64_t count = kListWindow;
 };
 
 struct PinMaterial {  // download (resuming) and keep
@@ -77,7 +77,10 @@ struct OpenMaterial {
 struct CloseReader {};
 
 // Forms: filled one page at a time on the worker.
-struct ListForms {};
+struct ListForms {
+  int64_t first = 0;  // the submissions' rows [first, first + count), newest first
+  int64_t count = kListWindow;
+};
 
 struct StartSubmission {
   std::string form_id;

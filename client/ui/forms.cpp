@@ -47,7 +47,8 @@ void form_list(Frame& frame, const app::FormsOverview& overview) {
 }
 
 void submission_list(Frame& frame, const app::FormsOverview& overview) {
-  if (overview.submissions.empty()) {
+  const auto& submissions = overview.submissions;
+  if (submissions.total == 0) {
     muted_text(tr("forms.no_submissions"));
     return;
   }
@@ -58,31 +59,25 @@ void submission_list(Frame& frame, const app::FormsOverview& overview) {
   ImGui::TableSetupColumn(tr("forms.column_state"), ImGuiTableColumnFlags_WidthStretch, 1.2f);
   ImGui::TableSetupColumn(tr("forms.column_updated"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
   ImGui::TableHeadersRow();
-  ImGuiListClipper clipper;
-  clipper.Begin(static_cast<int>(overview.submissions.size()));
-  while (clipper.Step()) {
-    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-      const app::SubmissionRow& row = overview.submissions[static_cast<size_t>(i)];
-      // Every row as tall as a draft's, whose button it aligns with: the clipper needs one height.
-      ImGui::TableNextRow(0, ImGui::GetFrameHeightWithSpacing());
-      ImGui::TableNextColumn();
-      ImGui::AlignTextToFramePadding();
-      ImGui::TextUnformatted(row.form_title.c_str());
-      ImGui::TableNextColumn();
-      ImGui::AlignTextToFramePadding();
-      const bool sent = row.state == app::SubmissionState::Sent;
-      colored_text(sent ? palette().ok : ImGui::GetStyleColorVec4(ImGuiCol_Text), tr(state_key(row.state)));
-      if (row.state == app::SubmissionState::Draft) {  // only a draft may be edited
-        ImGui::SameLine();
-        if (button(tr("forms.reopen"), "reopen." + row.id))
-          frame.emit(app::ReopenSubmission{row.id, translator().language()});
-      }
-      ImGui::TableNextColumn();
-      ImGui::AlignTextToFramePadding();
-      ImGui::TextUnformatted(app::format_ago(row.updated_ms, frame.now_ms).c_str());
+  // Every row as tall as a draft's, whose button it aligns with: the clipper needs one height.
+  const auto asked = frame.view.forms.submissions.draw(submissions, ImGui::GetFrameHeightWithSpacing(),
+                                                       [&](const app::SubmissionRow& row) {
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted(row.form_title.c_str());
+    ImGui::TableNextColumn();
+    ImGui::AlignTextToFramePadding();
+    const bool sent = row.state == app::SubmissionState::Sent;
+    colored_text(sent ? palette().ok : ImGui::GetStyleColorVec4(ImGuiCol_Text), tr(state_key(row.state)));
+    if (row.state == app::SubmissionState::Draft) {  // only a draft may be edited
+      ImGui::SameLine();
+      if (button(tr("forms.reopen"), "reopen." + row.id)) frame.emit(app::ReopenSubmission{row.id, translator().language()});
     }
-  }
+    ImGui::TableNextColumn();
+    ImGui::AlignTextToFramePadding();
+    ImGui::TextUnformatted(app::format_ago(row.updated_ms, frame.now_ms).c_str());
+  });
   ImGui::EndTable();
+  if (asked) frame.emit(app::ListForms{*asked, app::kListWindow});
 }
 
 // --- One question

@@ -58,9 +58,10 @@ void search_and_filters(Frame& frame) {
   const bool typing = ImGui::GetTime() - view.edited_at < kSearchPause;
   const bool only_query_changed = view.filter.language == view.requested.language && view.filter.theme == view.requested.theme;
   if (!view.requested_once || (view.filter != view.requested && !(typing && only_query_changed))) {
-    frame.emit(app::SearchLibrary{view.filter});
+    frame.emit(app::SearchLibrary{view.filter, 0, app::kListWindow});
     view.requested = view.filter;
     view.requested_once = true;
+    view.list.restart();
   }
   if (typing) frame.animating = true;
 }
@@ -117,7 +118,7 @@ void material_actions(Frame& frame, const client::Material& material) {
 }
 
 void material_list(Frame& frame, const app::LibraryList& list) {
-  if (list.hits.empty()) {
+  if (list.hits.total == 0) {
     wrapped_text(tr(list.filter == app::LibraryFilter{} ? "library.empty" : "library.nothing_found"));
     return;
   }
@@ -129,33 +130,28 @@ void material_list(Frame& frame, const app::LibraryList& list) {
   if (!frame.compact) ImGui::TableSetupColumn(tr("library.column_size"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
   ImGui::TableSetupColumn(tr("library.column_actions"), ImGuiTableColumnFlags_WidthStretch, 1.6f);
   ImGui::TableHeadersRow();
-  // Every row is three lines high, so the clipper can skip rows out of view.
-  ImGuiListClipper clipper;
-  clipper.Begin(static_cast<int>(list.hits.size()));
-  while (clipper.Step()) {
-    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-      const client::SearchHit& hit = list.hits[static_cast<size_t>(i)];
-      const client::Material& material = hit.material;
-      const sync::MaterialInfo& info = material.info;
-      ImGui::TableNextRow();
+  // Every row three lines high, so the clipper can skip rows out of view.
+  const float row_height = 3 * ImGui::GetTextLineHeightWithSpacing();
+  const auto asked = frame.view.library.list.draw(list.hits, row_height, [&](const client::SearchHit& hit) {
+    const client::Material& material = hit.material;
+    const sync::MaterialInfo& info = material.info;
+    ImGui::TextUnformatted(app::shorten(info.title, 120).c_str());
+    std::string about = info.lang;
+    for (const std::string& tag : info.tags) about += " \u00b7 " + tag;
+    muted_text(app::shorten(about, 120));
+    const std::string& line = hit.snippet.empty() ? info.summary : hit.snippet;
+    ImGui::TextUnformatted(app::shorten(line, 160).c_str());
+    if (!frame.compact) {
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(app::shorten(info.title, 120).c_str());
-      std::string about = info.lang;
-      for (const std::string& tag : info.tags) about += " \u00b7 " + tag;
-      muted_text(app::shorten(about, 120));
-      const std::string& line = hit.snippet.empty() ? info.summary : hit.snippet;
-      ImGui::TextUnformatted(app::shorten(line, 160).c_str());
-      if (!frame.compact) {
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(app::format_bytes(static_cast<int64_t>(info.size)).c_str());
-        muted_text(state_text(material));
-      }
-      ImGui::TableNextColumn();
-      if (frame.compact) muted_text(state_text(material));
-      material_actions(frame, material);
+      ImGui::TextUnformatted(app::format_bytes(static_cast<int64_t>(info.size)).c_str());
+      muted_text(state_text(material));
     }
-  }
+    ImGui::TableNextColumn();
+    if (frame.compact) muted_text(state_text(material));
+    material_actions(frame, material);
+  });
   ImGui::EndTable();
+  if (asked) frame.emit(app::SearchLibrary{list.filter, *asked, app::kListWindow});
 }
 
 // --- The reader
@@ -204,7 +200,8 @@ void draw_library(Frame& frame) {
                              [&](const std::string& id) {
                                if (state.download && state.download->material_id == id) return true;
                                if (state.library_problem && state.library_problem->subject == id) return true;
-                               return std::any_of(state.library->hits.begin(), state.library->hits.end(), [&](const auto& hit) {
+                               const auto& shown = state.library->hits.rows;
+                               return std::any_of(shown.begin(), shown.end(), [&](const auto& hit) {
                                  return hit.material.id == id && hit.material.state == client::DownloadState::Downloaded;
                                });
                              }),

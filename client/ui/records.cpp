@@ -2,7 +2,6 @@
 // the rows in view (ImGuiListClipper) from a window of rows the model reads around them, however
 // long the collection is, and the chosen record's fields with who wrote each and when.
 #include <algorithm>
-#include <climits>
 
 #include "client/app/i18n.h"
 #include "client/app/text.h"
@@ -40,10 +39,9 @@ void choose_collection(Frame& frame) {
     view.show_detail = false;
   }
   if (view.requested_collection != view.collection) {
-    frame.emit(app::OpenCollection{view.collection, 0, app::kRecordWindow});
+    frame.emit(app::OpenCollection{view.collection, 0, app::kListWindow});
     view.requested_collection = view.collection;
-    view.requested_first = 0;
-    view.first_row_in_view = 0;
+    view.list.restart();
   }
 }
 
@@ -55,24 +53,6 @@ void choose_record(Frame& frame, const std::string& id) {
     frame.emit(app::SelectRecord{view.collection, id});
     view.requested_record = id;
   }
-}
-
-// The model holds a window of the list's rows (app::RecordList). Asks for the rows around those
-// in view when some are outside it, or when the view comes within a quarter window of its edge,
-// so that scrolling on finds its rows already read.
-void follow_rows_in_view(Frame& frame, const app::RecordList& list, int64_t begin, int64_t end) {
-  RecordsView& view = frame.view.records;
-  view.first_row_in_view = begin;
-  const int64_t margin = app::kRecordWindow / 4;
-  const int64_t window_end = list.first + static_cast<int64_t>(list.rows.size());
-  const bool room_before = begin >= list.first + (list.first > 0 ? margin : 0);
-  const bool room_after = end <= window_end - (window_end < list.total ? margin : 0);
-  if (room_before && room_after) return;
-  const int64_t wanted = std::clamp<int64_t>((begin + end - app::kRecordWindow) / 2, 0,
-                                             std::max<int64_t>(0, list.total - app::kRecordWindow));
-  if (wanted == view.requested_first) return;  // asked already: the answer is on its way
-  view.requested_first = wanted;
-  frame.emit(app::OpenCollection{view.collection, wanted, app::kRecordWindow});
 }
 
 void record_list(Frame& frame, const app::RecordList& list, ImVec2 size) {
@@ -93,34 +73,16 @@ void record_list(Frame& frame, const app::RecordList& list, ImVec2 size) {
   ImGui::TableSetupColumn(tr("records.column_updated"), ImGuiTableColumnFlags_WidthStretch, 0.8f);
   ImGui::TableSetupColumn(tr("records.column_fields"), ImGuiTableColumnFlags_WidthStretch, 2.0f);
   ImGui::TableHeadersRow();
-  // The clipper steps through a row to measure it, then the rows in view: the longest range.
-  int64_t in_view_begin = 0;
-  int64_t in_view_end = 0;
-  ImGuiListClipper clipper;
-  clipper.Begin(static_cast<int>(std::min<int64_t>(list.total, INT_MAX)));
-  while (clipper.Step()) {
-    if (clipper.DisplayEnd - clipper.DisplayStart > in_view_end - in_view_begin) {
-      in_view_begin = clipper.DisplayStart;
-      in_view_end = clipper.DisplayEnd;
-    }
-    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-      ImGui::TableNextRow();
-      ImGui::TableNextColumn();
-      const app::RecordRow* row = list.row(i);
-      if (!row) {  // not read yet: the model has been asked
-        muted_text("\u2026");
-        continue;
-      }
-      if (selectable(row->id, "record." + row->id, row->id == view.record_id, ImGuiSelectableFlags_SpanAllColumns))
-        choose_record(frame, row->id);
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(app::format_ago(row->updated_ms, frame.now_ms).c_str());
-      ImGui::TableNextColumn();
-      ImGui::TextUnformatted(row->preview.c_str());
-    }
-  }
+  const auto asked = view.list.draw(list, 0.0f, [&](const app::RecordRow& row) {
+    if (selectable(row.id, "record." + row.id, row.id == view.record_id, ImGuiSelectableFlags_SpanAllColumns))
+      choose_record(frame, row.id);
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(app::format_ago(row.updated_ms, frame.now_ms).c_str());
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(row.preview.c_str());
+  });
   ImGui::EndTable();
-  follow_rows_in_view(frame, list, in_view_begin, in_view_end);
+  if (asked) frame.emit(app::OpenCollection{view.collection, *asked, app::kListWindow});
 }
 
 std::string writer(const Frame& frame, const std::string& replica) {

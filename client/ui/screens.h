@@ -17,6 +17,7 @@
 #include "client/app/app_state.h"
 #include "client/app/commands.h"
 #include "client/ui/file_picker.h"
+#include "client/ui/widgets.h"
 
 namespace outpost::ui {
 
@@ -27,8 +28,7 @@ struct RecordsView {
   std::string record_id;   // chosen; the model's detail follows it
   std::string requested_collection;  // asked of the model, so it is asked once
   std::string requested_record;
-  int64_t requested_first = 0;    // the window of rows last asked of the model
-  int64_t first_row_in_view = 0;  // position of the list's top row in view (bench/client checks it moves)
+  ListFollower list;  // bench/client checks that its top row in view moves
   bool show_detail = false;  // small screens show the list or the detail
 };
 
@@ -52,10 +52,12 @@ struct LibraryView {
   bool requested_once = false;
   double edited_at = 0;            // ImGui time of the last keystroke: the search waits for a pause
   std::vector<std::string> pins_asked;  // pins sent and not yet started by the worker
+  ListFollower list;
 };
 
 struct FormsView {
   bool requested = false;  // the lists were asked of the model
+  ListFollower submissions;
   std::map<std::string, std::string> edits;  // text being typed, by field, on the page `edits_for`
   std::string edits_for;
   FilePicker picker;        // one at a time, under the image or file question `picker_for`

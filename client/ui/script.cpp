@@ -30,7 +30,7 @@ std::string unquote(const std::string& text) {
 }
 
 std::string describe(const ScriptStep& step) {
-  static const char* const kNames[] = {"click", "type", "wait", "screenshot", "scroll", "mark", "quit"};
+  static const char* const kNames[] = {"click", "see", "type", "wait", "screenshot", "scroll", "mark", "quit"};
   return std::string(kNames[static_cast<int>(step.kind)]) + (step.argument.empty() ? "" : " " + step.argument);
 }
 
@@ -55,10 +55,12 @@ Script Script::parse(const std::string& text, const std::string& source) {
     ScriptStep step;
     step.line = number;
     step.argument = argument;
-    if (verb == "click" || verb == "type" || verb == "screenshot") {
+    if (verb == "click" || verb == "see" || verb == "type" || verb == "screenshot") {
       if (argument.empty()) throw error("'" + verb + "' needs an argument");
       step.kind = verb == "click" ? ScriptStep::Kind::Click
-                                  : verb == "type" ? ScriptStep::Kind::Type : ScriptStep::Kind::Screenshot;
+                  : verb == "see" ? ScriptStep::Kind::See
+                  : verb == "type" ? ScriptStep::Kind::Type
+                                   : ScriptStep::Kind::Screenshot;
       step.timeout = kClickTimeout;
     } else if (verb == "wait") {
       std::istringstream words(argument);
@@ -96,7 +98,7 @@ Script Script::parse(const std::string& text, const std::string& source) {
       if (!argument.empty()) throw error("'quit' takes no argument");
       step.kind = ScriptStep::Kind::Quit;
     } else {
-      throw error("unknown step '" + verb + "' (use click, type, wait, screenshot, scroll, mark or quit)");
+      throw error("unknown step '" + verb + "' (use click, see, type, wait, screenshot, scroll, mark or quit)");
     }
     script.steps_.push_back(std::move(step));
   }
@@ -184,6 +186,12 @@ void ScriptDriver::before_frame(ImGuiIO& io, const ItemLog& last_frame, const ap
       phase_ = 2;
       return;
     }
+    case ScriptStep::Kind::See:
+      if (last_frame.find(step.argument))
+        advance(now);
+      else if (overdue)
+        fail("no control with this name or label appeared", state, last_frame);
+      return;
     case ScriptStep::Kind::Type:
       io.AddInputCharactersUTF8(step.argument.c_str());
       syncs_before_action_ = state.sync.finished;

@@ -7,6 +7,7 @@
 //
 // One step a line; '#' starts a comment; an argument may be quoted to keep blanks:
 //   click NAME-OR-LABEL        e.g. click nav.settings, click "Sync now"
+//   see NAME-OR-LABEL          wait until the control is drawn (a list's rows have come)
 //   type TEXT
 //   wait CONDITION [SECONDS]   enrolled | synced | sync-failed | settled
 //   screenshot FILE            the next settled frame, as PNG
@@ -34,7 +35,7 @@ class ScriptError : public std::runtime_error {
 };
 
 struct ScriptStep {
-  enum class Kind { Click, Type, Wait, Screenshot, Scroll, Mark, Quit };
+  enum class Kind { Click, See, Type, Wait, Screenshot, Scroll, Mark, Quit };
   Kind kind = Kind::Quit;
   std::string argument;
   std::chrono::milliseconds timeout{0};

@@ -4,9 +4,11 @@
 #include <imgui_stdlib.h>
 
 #include <algorithm>
+#include <climits>
 #include <map>
 #include <optional>
 
+#include "client/app/app_state.h"
 #include "client/ui/theme.h"
 
 namespace outpost::ui {
@@ -142,6 +144,42 @@ int choice_row(const std::vector<Choice>& choices, int current) {
     if (button(choice.text, choice.name)) clicked = i;
   }
   return clicked;
+}
+
+// --- Long lists
+
+std::optional<int64_t> ListFollower::draw_rows(int64_t total, int64_t first, int64_t held, float row_height,
+                                               const std::function<void(int64_t)>& draw_row) {
+  // The clipper steps through a row to measure it, then the rows in view: the longest range.
+  int64_t begin = 0;
+  int64_t end = 0;
+  ImGuiListClipper clipper;
+  clipper.Begin(static_cast<int>(std::min<int64_t>(total, INT_MAX)));
+  while (clipper.Step()) {
+    if (clipper.DisplayEnd - clipper.DisplayStart > end - begin) {
+      begin = clipper.DisplayStart;
+      end = clipper.DisplayEnd;
+    }
+    for (int position = clipper.DisplayStart; position < clipper.DisplayEnd; ++position) {
+      ImGui::TableNextRow(0, row_height);
+      ImGui::TableNextColumn();
+      if (position >= first && position < first + held)
+        draw_row(position);
+      else
+        muted_text("\u2026");  // not read yet: the model has been asked
+    }
+  }
+  first_row_in_view_ = begin;
+  const int64_t margin = app::kListWindow / 4;
+  const int64_t window_end = first + held;
+  const bool room_before = begin >= first + (first > 0 ? margin : 0);
+  const bool room_after = end <= window_end - (window_end < total ? margin : 0);
+  if (room_before && room_after) return std::nullopt;
+  const int64_t wanted = std::clamp<int64_t>((begin + end - app::kListWindow) / 2, 0,
+                                              std::max<int64_t>(0, total - app::kListWindow));
+  if (wanted == requested_first_) return std::nullopt;  // asked already: the answer is on its way
+  requested_first_ = wanted;
+  return wanted;
 }
 
 // --- Text

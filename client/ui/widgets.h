@@ -6,6 +6,9 @@
 
 #include <imgui.h>
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -71,6 +74,33 @@ int combo(std::string_view label, std::string_view name, const std::vector<std::
 // in: its inner window draws no background of its own, since without a GPU every layer is pixels
 // blended on the CPU. ImGui::EndTable() when it returns true.
 bool begin_scrolling_table(const char* id, int columns, ImGuiTableFlags flags, ImVec2 size = ImVec2(0, 0));
+
+// --- Long lists
+
+// A long list in a scrolling table, drawn from the window of it the model holds (app::ListWindow:
+// rows [first, first + rows.size()) of total). Remembers what it last asked of the model, so each
+// window is asked for once, and where the list is scrolled to.
+class ListFollower {
+ public:
+  // Draws the rows in view, each after ImGui::TableNextRow(0, row_height) and TableNextColumn();
+  // a row outside the window held shows "…". Returns the first row of the window to ask for when
+  // the rows in view leave the one held or come within a quarter window of its edge, so that
+  // scrolling on finds its rows already read.
+  template <typename Window, typename DrawRow>
+  std::optional<int64_t> draw(const Window& list, float row_height, DrawRow&& draw_row) {
+    return draw_rows(list.total, list.first, static_cast<int64_t>(list.rows.size()), row_height,
+                     [&](int64_t position) { draw_row(*list.row(position)); });
+  }
+  int64_t first_row_in_view() const { return first_row_in_view_; }
+  // The list shows another collection or filter: the window asked for starts at the top.
+  void restart() { requested_first_ = 0; first_row_in_view_ = 0; }
+
+ private:
+  std::optional<int64_t> draw_rows(int64_t total, int64_t first, int64_t held, float row_height,
+                                   const std::function<void(int64_t)>& draw_row);
+  int64_t requested_first_ = 0;
+  int64_t first_row_in_view_ = 0;
+};
 
 // --- Text
 void heading(std::string_view text, ImFont* font);
