@@ -21,11 +21,11 @@ namespace {
 const char* const kLibrarySchema = R"sql(
 CREATE TABLE IF NOT EXISTS library_pins(material TEXT PRIMARY KEY, pinned_at INTEGER NOT NULL) WITHOUT ROWID;
 -- One entry per live material: the version of its record it holds (the newest stamp among its
--- fields), the file its text was read from, and what the list sorts (title_key, the title in
+-- fields), its file and the file its text was read from, and what the list sorts (title_key, the title in
 -- lower case) and filters by (lang; tags, a JSON array), so a long list is read a window at a time.
 CREATE TABLE IF NOT EXISTS library_entries(
   id INTEGER PRIMARY KEY, material TEXT NOT NULL UNIQUE, version TEXT NOT NULL, text_sha256 TEXT,
-  title_key TEXT NOT NULL, lang TEXT NOT NULL, tags TEXT NOT NULL);
+  sha256 TEXT NOT NULL, title_key TEXT NOT NULL, lang TEXT NOT NULL, tags TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS library_entries_by_title ON library_entries(title_key, material);
 CREATE VIRTUAL TABLE IF NOT EXISTS library_search USING fts5(
   title, summary, tags, body, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
@@ -42,6 +42,8 @@ constexpr char kFilteredEntries[] =
     "AND (?2 = '' OR EXISTS(SELECT 1 FROM json_each(library_entries.tags) WHERE value = ?2)) ";
 
 constexpr char kQuotaSetting[] = "storage_quota_bytes";
+// Index entries held in memory at once while the catalog is read.
+constexpr size_t kIndexWriteBatch = 1000;
 
 uint64_t stored_quota(Home& home) {
   const auto quota = home.replica().setting(kQuotaSetting);
@@ -246,7 +248,7 @@ sync::TransferReport Library::pin(const std::string& id, sync::Transport& transp
     throw ClientError("the file of material " + id + " has " + std::to_string(report.size) + " bytes, its record says " +
                       std::to_string(target.info.size) + "; it was not kept");
   }
-  refresh();  // its text joins the index
+  refresh_material(id);  // its text joins the index
   return report;
 }
 
@@ -304,65 +306,105 @@ void Library::refresh_if_stale() {
   if (indexed != std::to_string(home_.replica().status().cursor)) refresh();
 }
 
+// What the index must change: entries to write, materials withdrawn and their files.
+struct Library::IndexChanges {
+  std::vector<Entry> entries;
+  std::vector<std::string> withdrawn;
+  std::set<std::string> withdrawn_files;
+};
+
 size_t Library::refresh() {
   // The cursor is read first: a sync landing while the catalog is read moves it past this value,
   // so the next library opened reads the catalog again.
   const int64_t cursor = home_.replica().status().cursor;
-  std::map<std::string, std::pair<std::string, std::optional<std::string>>> indexed;  // material -> version, text sha
-  auto& select = db_.prepare("SELECT material, version, text_sha256 FROM library_entries");
-  while (select.step()) indexed[select.text(0)] = {select.text(1), select.optional_text(2)};
-
-  std::vector<Entry> entries;
-  std::vector<std::string> withdrawn;
-  std::set<std::string> live_files, withdrawn_files;
-  for (const sync::Record& record : home_.replica().list(sync::kMaterialsCollection, true)) {
-    const auto info = info_of(record);
-    const auto known = indexed.find(record.id);
-    if (record.deleted || !info) {
-      if (known != indexed.end()) withdrawn.push_back(record.id);
-      if (info) withdrawn_files.insert(info->sha256);
-      continue;
-    }
-    live_files.insert(info->sha256);
-    const std::string version = record_version(record);
-    const bool has_file = store_.contains(info->sha256);
-    const bool text_indexed = known != indexed.end() && known->second.second == info->sha256;
-    if (known != indexed.end() && known->second.first == version && (text_indexed || !has_file)) continue;
-    Entry entry{record.id, version, *info, std::nullopt, std::string()};
-    if (text_indexed) {
-      entry.text_sha256 = info->sha256;
-      entry.body.reset();
-    } else if (has_file) {
-      entry.text_sha256 = info->sha256;
-      entry.body = extract_text(store_.path(info->sha256), info->media_type);
-    }
-    entries.push_back(std::move(entry));
-  }
-  write_entries(entries, withdrawn);
+  // The records are read one at a time and the index written a batch at a time, so a catalog of
+  // 100,000 materials is never all in memory; one transaction for all of it (committing each
+  // batch made the first reading of a large catalog eight times slower).
+  db::Transaction tx(db_);
+  IndexChanges changes;
+  size_t rewritten = 0;
+  home_.replica().for_each_record(sync::kMaterialsCollection, true, [&](sync::Record&& record) {
+    plan_entry(record, changes);
+    if (changes.entries.size() + changes.withdrawn.size() >= kIndexWriteBatch) rewritten += write_entries(changes);
+  });
+  rewritten += write_entries(changes);
   db_.prepare("INSERT OR REPLACE INTO library_meta(key, value) VALUES('indexed_cursor', ?)")
       .bind(1, std::to_string(cursor))
       .run();
-  // Files of withdrawn materials go, unless a live material has the same file.
-  for (const std::string& sha256 : withdrawn_files)
-    if (!live_files.count(sha256)) store_.remove(sha256);
-  return entries.size() + withdrawn.size();
+  tx.commit();
+  remove_withdrawn_files(changes.withdrawn_files);
+  return rewritten;
 }
 
-void Library::write_entries(const std::vector<Entry>& entries, const std::vector<std::string>& withdrawn) {
-  if (entries.empty() && withdrawn.empty()) return;
-  facets_.reset();
+void Library::refresh_material(const std::string& id) {
+  const auto record = home_.replica().get(sync::kMaterialsCollection, id);
+  if (!record) return;
+  IndexChanges changes;
+  plan_entry(*record, changes);
   db::Transaction tx(db_);
+  write_entries(changes);
+  tx.commit();
+  remove_withdrawn_files(changes.withdrawn_files);
+}
+
+void Library::plan_entry(const sync::Record& record, IndexChanges& changes) {
+  auto& indexed = db_.prepare("SELECT version, text_sha256 FROM library_entries WHERE material=?");
+  indexed.bind(1, record.id);
+  const bool known = indexed.step();
+  const std::string known_version = known ? indexed.text(0) : "";
+  const std::optional<std::string> known_text = known ? indexed.optional_text(1) : std::nullopt;
+  indexed.reset();
+  const auto info = info_of(record);
+  if (record.deleted || !info) {
+    if (known) changes.withdrawn.push_back(record.id);
+    if (info) changes.withdrawn_files.insert(info->sha256);
+    return;
+  }
+  const std::string version = record_version(record);
+  const bool has_file = store_.contains(info->sha256);
+  const bool text_indexed = known_text == info->sha256;
+  if (known && known_version == version && (text_indexed || !has_file)) return;
+  Entry entry{record.id, version, *info, std::nullopt, std::string()};
+  if (text_indexed) {
+    entry.text_sha256 = info->sha256;
+    entry.body.reset();
+  } else if (has_file) {
+    entry.text_sha256 = info->sha256;
+    entry.body = extract_text(store_.path(info->sha256), info->media_type);
+  }
+  changes.entries.push_back(std::move(entry));
+}
+
+// Files of withdrawn materials go, unless a live material has the same file.
+void Library::remove_withdrawn_files(const std::set<std::string>& files) {
+  auto& still_used = db_.prepare("SELECT EXISTS(SELECT 1 FROM library_entries WHERE sha256=?)");
+  for (const std::string& sha256 : files) {
+    still_used.bind(1, sha256);
+    const bool used = still_used.step() && still_used.int64(0) != 0;
+    still_used.reset();
+    if (!used) store_.remove(sha256);
+  }
+}
+
+size_t Library::write_entries(IndexChanges& changes) {
+  const std::vector<Entry>& entries = changes.entries;
+  const std::vector<std::string>& withdrawn = changes.withdrawn;
+  const size_t written = entries.size() + withdrawn.size();
+  if (written == 0) return 0;
+  facets_.reset();
   for (const Entry& entry : entries) {
     db_.prepare(
-           "INSERT INTO library_entries(material, version, text_sha256, title_key, lang, tags) VALUES(?, ?, ?, ?, ?, ?) "
+           "INSERT INTO library_entries(material, version, text_sha256, sha256, title_key, lang, tags) "
+           "VALUES(?, ?, ?, ?, ?, ?, ?) "
            "ON CONFLICT(material) DO UPDATE SET version=excluded.version, text_sha256=excluded.text_sha256, "
-           "title_key=excluded.title_key, lang=excluded.lang, tags=excluded.tags")
+           "sha256=excluded.sha256, title_key=excluded.title_key, lang=excluded.lang, tags=excluded.tags")
         .bind(1, entry.material)
         .bind(2, entry.version)
         .bind(3, entry.text_sha256)
-        .bind(4, lower(entry.info.title))
-        .bind(5, entry.info.lang)
-        .bind(6, Json(entry.info.tags).dump())
+        .bind(4, entry.info.sha256)
+        .bind(5, lower(entry.info.title))
+        .bind(6, entry.info.lang)
+        .bind(7, Json(entry.info.tags).dump())
         .run();
     auto& id_of = db_.prepare("SELECT id FROM library_entries WHERE material=?");
     id_of.bind(1, entry.material);
@@ -394,7 +436,9 @@ void Library::write_entries(const std::vector<Entry>& entries, const std::vector
     db_.prepare("DELETE FROM library_entries WHERE material=?").bind(1, material).run();
     db_.prepare("DELETE FROM library_pins WHERE material=?").bind(1, material).run();
   }
-  tx.commit();
+  changes.entries.clear();
+  changes.withdrawn.clear();
+  return written;
 }
 
 }  // namespace outpost::client

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -100,7 +101,15 @@ class Library {
  private:
   struct Entry;
   Material describe(const std::string& id, sync::MaterialInfo info);
-  void write_entries(const std::vector<Entry>& entries, const std::vector<std::string>& withdrawn);
+  struct IndexChanges;
+  // Brings one material's entry up to date.
+  void refresh_material(const std::string& id);
+  // Adds what the index must change for `record` to `changes`.
+  void plan_entry(const sync::Record& record, IndexChanges& changes);
+  // Writes the entries and withdrawals planned, and empties them (the caller holds the
+  // transaction); returns how many.
+  size_t write_entries(IndexChanges& changes);
+  void remove_withdrawn_files(const std::set<std::string>& files);
 
   Home& home_;
   db::Database& db_;

@@ -580,6 +580,21 @@ const client::Material& listed(const AppModel& model, const std::string& id) {
 
 }  // namespace
 
+TEST_CASE("app model: a sync that brings materials indexes them before the library is opened") {
+  LibraryWorld world;
+  AppModel model(world.home.path(), world.options());
+  world.add("plan.md", "# Plan\n", "Contingency plan", "es", {"wash"});
+  REQUIRE(model.apply(app::SyncNow{}).synced == SyncOutcome::Synced);
+  CHECK(model.state().library->hits.rows.empty());  // the screen has not asked
+  client::Home core(world.home.path());
+  auto& indexed = core.replica().database().prepare(
+      "SELECT count(*) FROM library_entries WHERE material=?");
+  indexed.bind(1, world.ids["plan.md"]);
+  REQUIRE(indexed.step());
+  CHECK(indexed.int64(0) == 1);
+  indexed.reset();
+}
+
 TEST_CASE("app model: the library is searched and filtered by language and theme") {
   LibraryWorld world;
   AppModel model(world.home.path(), world.options());

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "client/app/text.h"
+#include "platform/log.h"
 
 namespace outpost::app {
 
@@ -138,6 +139,15 @@ SyncOutcome AppModel::sync() {
   }
   activity.running = false;
   ++activity.finished;
+  // The library's index reads what the sync brought now, in the background, rather than when
+  // the library is next opened (seconds for a large catalog).
+  if (activity.report.pulled_records > 0) {
+    try {
+      library().refresh_if_stale();
+    } catch (const std::exception& error) {
+      log::warn(std::string("the library's index could not read what the sync brought: ") + error.what());
+    }
+  }
   refresh_all();
   return outcome;
 }

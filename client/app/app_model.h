@@ -123,7 +123,8 @@ class AppModel {
   client::Home home_;
   AppState state_;
   std::unique_ptr<client::Library> library_;
-  bool forms_listed_ = false;  // the forms screen has asked: keep its lists current
+  bool forms_listed_ = false;    // the forms screen has asked: keep its lists current
+  bool library_listed_ = false;  // the same for the library screen
   // The submission being filled; the draft refers to the form, so it is declared (and goes) first.
   std::unique_ptr<client::PublishedForm> fill_form_;
   std::unique_ptr<client::SubmissionDraft> draft_;

@@ -71,7 +71,7 @@ Effect AppModel::library_failure(const std::string& material_id, const std::stri
 
 // Runs the current filter again, its window where it is: after a sync, a pin or an eviction.
 void AppModel::refresh_library() {
-  if (!library_) return;
+  if (!library_listed_ || !library_) return;
   const LibraryList& shown = *state_.library;
   read_library(shown.filter, shown.hits.first, std::max(kListWindow, static_cast<int64_t>(shown.hits.rows.size())));
 }
@@ -102,6 +102,7 @@ void AppModel::read_library(const LibraryFilter& filter, int64_t first, int64_t 
 }
 
 Effect AppModel::handle(const SearchLibrary& command) {
+  library_listed_ = true;
   try {
     library();
     read_library(command.filter, command.first, command.count);
