@@ -31,6 +31,8 @@ class Renderer {
   virtual void reload_fonts() = 0;
   // The pixels of what render() drew, before present().
   virtual Image read_pixels() = 0;
+  // True when rounded shapes cost far more than rectangles (ui::Appearance::square_corners).
+  virtual bool prefers_square_corners() const { return false; }
 };
 
 struct WindowDeleter {

@@ -287,6 +287,7 @@ void WindowApp::update_appearance() {
   wanted.dpi_scale = ui::dpi_scale_for(dpi, height);
   wanted.text_scale = static_cast<float>(state_->preferences.text_scale);
   wanted.touch = ui::is_small_screen(static_cast<int>(width / wanted.dpi_scale), static_cast<int>(height / wanted.dpi_scale));
+  wanted.square_corners = display_.renderer->prefers_square_corners();
   if (appearance_ == wanted) return;
 
   ImGuiIO& io = ImGui::GetIO();
