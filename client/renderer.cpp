@@ -46,7 +46,7 @@ struct GlFunctions {
 
 class GlRenderer final : public Renderer {
  public:
-  explicit GlRenderer(SDL_Window* window) : window_(window) {
+  GlRenderer(SDL_Window* window, const std::function<void()>& before_imgui) : window_(window) {
     context_ = SDL_GL_CreateContext(window);
     if (!context_) throw std::runtime_error("no OpenGL 3 context: " + sdl_error());
     SDL_GL_MakeCurrent(window, context_);
@@ -55,6 +55,7 @@ class GlRenderer final : public Renderer {
       SDL_GL_DeleteContext(context_);
       throw std::runtime_error("the OpenGL library lacks basic functions");
     }
+    if (before_imgui) before_imgui();
     ImGui_ImplSDL2_InitForOpenGL(window, context_);
     if (!ImGui_ImplOpenGL3_Init("#version 130")) {
       ImGui_ImplSDL2_Shutdown();
@@ -200,7 +201,7 @@ void render_for_software(SDL_Renderer* renderer, const ImDrawData& draw_data) {
 
 class SdlRenderer final : public Renderer {
  public:
-  SdlRenderer(SDL_Window* window, bool software) {
+  SdlRenderer(SDL_Window* window, bool software, const std::function<void()>& before_imgui) {
     // SDL would otherwise show a software renderer's pixels through an OpenGL texture where it
     // can (its "texture framebuffer"): on a machine without a GPU that loads Mesa's llvmpipe, tens
     // of megabytes and a rasteriser, to copy a picture. Asked for software, blit it (X11: XShm).
@@ -214,6 +215,7 @@ class SdlRenderer final : public Renderer {
     SDL_GetRendererInfo(renderer_, &info);
     software_ = (info.flags & SDL_RENDERER_SOFTWARE) != 0;
     description_ = std::string("SDL_Renderer (") + (info.name ? info.name : "unknown") + ")";
+    if (before_imgui) before_imgui();
     ImGui_ImplSDL2_InitForSDLRenderer(window);
     ImGui_ImplSDLRenderer_Init(renderer_);
   }
@@ -271,7 +273,7 @@ WindowHandle create_window(const DisplayOptions& options, Uint32 extra_flags) {
 
 }  // namespace
 
-Display open_display(const DisplayOptions& options) {
+Display open_display(const DisplayOptions& options, const std::function<void()>& before_imgui) {
   if (!options.software_renderer) {
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_FLAGS, 0);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);
@@ -280,7 +282,7 @@ Display open_display(const DisplayOptions& options) {
     SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
     try {
       Display display{create_window(options, SDL_WINDOW_OPENGL), nullptr};
-      display.renderer = std::make_unique<GlRenderer>(display.window.get());
+      display.renderer = std::make_unique<GlRenderer>(display.window.get(), before_imgui);
       return display;
     } catch (const std::exception& error) {
       log::warn(std::string(error.what()) + "; drawing with SDL_Renderer instead");
@@ -288,7 +290,7 @@ Display open_display(const DisplayOptions& options) {
   }
   // A window made for OpenGL cannot always take an SDL_Renderer: start again with a plain one.
   Display display{create_window(options, 0), nullptr};
-  display.renderer = std::make_unique<SdlRenderer>(display.window.get(), options.software_renderer);
+  display.renderer = std::make_unique<SdlRenderer>(display.window.get(), options.software_renderer, before_imgui);
   return display;
 }
 

@@ -6,6 +6,7 @@
 
 #include <SDL.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,8 +53,10 @@ struct DisplayOptions {
   bool software_renderer = false;
 };
 
-// Needs SDL's video subsystem and a current Dear ImGui context. Throws std::runtime_error with
-// SDL's reason when no window can be opened at all.
-Display open_display(const DisplayOptions& options);
+// Needs SDL's video subsystem and a current Dear ImGui context. Calls `before_imgui` once the
+// window and what draws into it exist, just before Dear ImGui's backends start: until then this
+// makes no call into Dear ImGui (it may be called twice when OpenGL fails). Throws
+// std::runtime_error with SDL's reason when no window can be opened at all.
+Display open_display(const DisplayOptions& options, const std::function<void()>& before_imgui = {});
 
 }  // namespace outpost::client
