@@ -6,6 +6,7 @@
 
 #include <SDL.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ class Renderer {
   virtual void reload_fonts() = 0;
   // The pixels of what render() drew, before present().
   virtual Image read_pixels() = 0;
+  // True when rounded shapes cost far more than rectangles (ui::Appearance::square_corners).
+  virtual bool prefers_square_corners() const { return false; }
 };
 
 struct WindowDeleter {
@@ -50,8 +53,10 @@ struct DisplayOptions {
   bool software_renderer = false;
 };
 
-// Needs SDL's video subsystem and a current Dear ImGui context. Throws std::runtime_error with
-// SDL's reason when no window can be opened at all.
-Display open_display(const DisplayOptions& options);
+// Needs SDL's video subsystem and a current Dear ImGui context. Calls `before_imgui` once the
+// window and what draws into it exist, just before Dear ImGui's backends start: until then this
+// makes no call into Dear ImGui (it may be called twice when OpenGL fails). Throws
+// std::runtime_error with SDL's reason when no window can be opened at all.
+Display open_display(const DisplayOptions& options, const std::function<void()>& before_imgui = {});
 
 }  // namespace outpost::client

@@ -1,15 +1,16 @@
 #include "client/text_extraction.h"
 
+#include <dlfcn.h>
 #include <md4c.h>
-#include <poppler-document.h>
-#include <poppler-page.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <filesystem>
 #include <iterator>
 #include <memory>
 
+#include "client/pdf_text.h"
 #include "platform/files.h"
 #include "platform/utf8.h"
 #include "platform/log.h"
@@ -57,31 +58,44 @@ void append_entity(std::string& out, std::string_view entity) {
 
 int ignore_span(MD_SPANTYPE, void*, void*) { return 0; }
 
-void log_poppler(const std::string& message, void*) { log::debug("poppler: " + message); }
+void log_debug(const std::string& message) { log::debug(message); }
 
-// poppler prints its complaints about damaged files to stderr; they go to the debug log instead.
-void route_poppler_messages() {
-  static const bool routed = [] {
-    poppler::set_debug_error_function(log_poppler, nullptr);
-    return true;
+// Where outpost-pdf-text.so is (client/pdf_text.h): installed beside the program's libraries,
+// next to the binary, or in the build tree.
+std::vector<std::filesystem::path> pdf_module_candidates() {
+  std::vector<std::filesystem::path> paths;
+  std::error_code error;
+  const std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    paths.push_back(executable.parent_path().parent_path() / "lib" / "outpost" / "outpost-pdf-text.so");
+    paths.push_back(executable.parent_path() / "outpost-pdf-text.so");
+  }
+  paths.emplace_back(OUTPOST_BUILD_PDF_MODULE);
+  return paths;
+}
+
+// Loaded once, by the first PDF; never unloaded. Null, said once, when no module loads.
+OutpostPdfText pdf_module() {
+  static const OutpostPdfText entry = [] () -> OutpostPdfText {
+    std::string reasons;
+    for (const std::filesystem::path& path : pdf_module_candidates()) {
+      if (void* module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL))
+        if (void* symbol = dlsym(module, kOutpostPdfTextSymbol)) return reinterpret_cast<OutpostPdfText>(symbol);
+      reasons += std::string("; ") + dlerror();
+    }
+    log::warn("PDF files are indexed by their title and summary only: cannot load outpost-pdf-text.so" + reasons);
+    return nullptr;
   }();
-  (void)routed;
+  return entry;
 }
 
 std::string pdf_to_text(const std::string& path) {
-  route_poppler_messages();
-  const std::unique_ptr<poppler::document> document(poppler::document::load_from_file(path));
-  if (!document || document->is_locked()) {
+  const OutpostPdfText pdf_text = pdf_module();
+  if (!pdf_text) return {};
+  std::string text;
+  if (!pdf_text(path.c_str(), kMaxExtractedText, text, log_debug)) {
     log::warn(path + ": not a readable PDF; indexing its title and summary only");
     return {};
-  }
-  std::string text;
-  for (int index = 0; index < document->pages() && text.size() < kMaxExtractedText; ++index) {
-    const std::unique_ptr<poppler::page> page(document->create_page(index));
-    if (!page) continue;
-    const poppler::byte_array utf8 = page->text().to_utf8();
-    text.append(utf8.begin(), utf8.end());
-    text += '\n';
   }
   return text;
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -119,6 +120,44 @@ class ImGuiSession {
   ImGuiSession& operator=(const ImGuiSession&) = delete;
 };
 
+// Dear ImGui's font atlas for the appearance most displays get (no DPI or text scaling), built
+// on another thread while SDL starts and the window and its renderer open: fontconfig, reading
+// the fonts and rasterising about 1,600 letters per face take about as long as SDL_Init, and on
+// 2 cores the two overlap. It fills the context's own atlas, which nothing else touches until
+// wait() (called before Dear ImGui's backends start, so the main thread makes no call into Dear
+// ImGui meanwhile). The first appearance takes it when it has that scale; any other builds its
+// own atlas, as every later change of appearance does.
+class EarlyFonts {
+ public:
+  explicit EarlyFonts(ImFontAtlas& atlas)
+      : built_(std::async(std::launch::async, [&atlas] {
+          ui::Fonts fonts = ui::load_fonts(atlas, kAppearance);
+          unsigned char* pixels = nullptr;
+          int width = 0;
+          int height = 0;
+          atlas.GetTexDataAsRGBA32(&pixels, &width, &height);  // what the renderer uploads
+          return fonts;
+        })) {}
+  ~EarlyFonts() { wait(); }
+  EarlyFonts(const EarlyFonts&) = delete;
+  EarlyFonts& operator=(const EarlyFonts&) = delete;
+
+  void wait() {
+    if (built_.valid()) built_.wait();
+  }
+  // The fonts, once, when they suit `appearance`.
+  std::optional<ui::Fonts> take(const ui::Appearance& appearance) {
+    if (!built_.valid()) return std::nullopt;
+    ui::Fonts fonts = built_.get();  // rethrows what the build threw
+    if (appearance.scale() != kAppearance.scale()) return std::nullopt;
+    return fonts;
+  }
+
+ private:
+  static constexpr ui::Appearance kAppearance{};
+  std::future<ui::Fonts> built_;
+};
+
 Uint32 register_wake_event() {
   const Uint32 type = SDL_RegisterEvents(1);
   if (type == static_cast<Uint32>(-1)) throw std::runtime_error("SDL has no event type left for the worker");
@@ -179,10 +218,11 @@ class WindowApp {
   void report_frame();
   app::Worker::Options worker_options(const std::string& home);
 
+  ImGuiSession imgui_;
+  EarlyFonts early_fonts_{*ImGui::GetIO().Fonts};  // from here until the display is open
   SdlVideo sdl_;
   Uint32 wake_event_;
   std::atomic<bool> wake_pending_{false};
-  ImGuiSession imgui_;
   Display display_;
   std::string i18n_directory_;
   std::optional<ui::ScriptDriver> script_;
@@ -204,7 +244,7 @@ class WindowApp {
 
 WindowApp::WindowApp(const WindowOptions& options)
     : wake_event_(register_wake_event()),
-      display_(open_display(options.display)),
+      display_(open_display(options.display, [this] { early_fonts_.wait(); })),
       i18n_directory_(app::i18n_directory()),
       worker_(worker_options(options.home)) {
   if (options.script) script_.emplace(*options.script);
@@ -287,10 +327,14 @@ void WindowApp::update_appearance() {
   wanted.dpi_scale = ui::dpi_scale_for(dpi, height);
   wanted.text_scale = static_cast<float>(state_->preferences.text_scale);
   wanted.touch = ui::is_small_screen(static_cast<int>(width / wanted.dpi_scale), static_cast<int>(height / wanted.dpi_scale));
+  wanted.square_corners = display_.renderer->prefers_square_corners();
   if (appearance_ == wanted) return;
 
   ImGuiIO& io = ImGui::GetIO();
-  fonts_ = ui::load_fonts(*io.Fonts, wanted);
+  if (std::optional<ui::Fonts> early = early_fonts_.take(wanted))
+    fonts_ = *early;
+  else
+    fonts_ = ui::load_fonts(*io.Fonts, wanted);
   view_.font_file = fonts_.file;
   ui::apply_style(ImGui::GetStyle(), wanted);
   // The renderer keeps its own copy of the atlas, so the pixels here can go once it has it. The

@@ -298,6 +298,7 @@ const Layout kLayouts[] = {
     {"laptop", ImVec2(1280, 800), {1.0f, 1.0f, false}},
     {"5-inch touch screen", ImVec2(800, 480), {1.0f, 1.0f, true}},
     {"largest text", ImVec2(1280, 800), {1.0f, 2.0f, false}},
+    {"square corners (software renderer)", ImVec2(1280, 800), {1.0f, 1.0f, false, true}},
 };
 
 size_t count_named(const std::string& prefix) {
@@ -723,4 +724,19 @@ TEST_CASE("ui: sizes follow the display's DPI, within what a small screen can sh
   CHECK(ui::dpi_scale_for(60, 800) == 1.0f);    // never smaller than designed
   CHECK(ui::is_small_screen(800, 480));
   CHECK_FALSE(ui::is_small_screen(1280, 800));
+}
+
+TEST_CASE("ui: with square corners nothing is rounded, on a touch screen too") {
+  for (const bool touch : {false, true}) {
+    ImGuiStyle style;
+    ui::Appearance appearance;
+    appearance.touch = touch;
+    ui::apply_style(style, appearance);
+    CHECK(style.FrameRounding > 0);
+    appearance.square_corners = true;
+    ui::apply_style(style, appearance);
+    for (const float rounding : {style.WindowRounding, style.ChildRounding, style.FrameRounding, style.GrabRounding,
+                                 style.PopupRounding, style.ScrollbarRounding, style.TabRounding})
+      CHECK(rounding == 0.0f);
+  }
 }

@@ -148,6 +148,14 @@ void apply_style(ImGuiStyle& style, const Appearance& appearance) {
     style.GrabMinSize = 28.0f;
     style.TouchExtraPadding = ImVec2(4, 4);
   }
+  if (appearance.square_corners) {
+    style.ChildRounding = 0.0f;
+    style.FrameRounding = 0.0f;
+    style.GrabRounding = 0.0f;
+    style.PopupRounding = 0.0f;
+    style.ScrollbarRounding = 0.0f;
+    style.TabRounding = 0.0f;
+  }
   ImVec4* colors = style.Colors;
   colors[ImGuiCol_WindowBg] = ImVec4(0.97f, 0.97f, 0.96f, 1.0f);
   colors[ImGuiCol_ChildBg] = ImVec4(1.0f, 1.0f, 1.0f, 1.0f);

@@ -14,9 +14,13 @@ struct Appearance {
   float dpi_scale = 1.0f;   // the display's DPI over 96, see dpi_scale_for()
   float text_scale = 1.0f;  // the user's text size
   bool touch = false;       // a small screen, likely a touch screen: bigger targets
+  // Nothing rounded: for a renderer that fills rectangles quickly but rasterises the triangles of
+  // a rounded corner pixel by pixel (Renderer::prefers_square_corners).
+  bool square_corners = false;
   float scale() const { return dpi_scale * text_scale; }
   bool operator==(const Appearance& other) const {
-    return dpi_scale == other.dpi_scale && text_scale == other.text_scale && touch == other.touch;
+    return dpi_scale == other.dpi_scale && text_scale == other.text_scale && touch == other.touch &&
+           square_corners == other.square_corners;
   }
 };
 
