@@ -68,8 +68,10 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
                                       cannot be edited)
 
 Without a COMMAND, outpost opens its window:
-  outpost [--home DIR] [--software-renderer] [--fullscreen] [--size WIDTHxHEIGHT]
+  outpost [--home DIR] [--software-renderer | --opengl] [--fullscreen] [--size WIDTHxHEIGHT]
           [--script FILE | --screenshot-dir DIR]
+(The window draws with OpenGL 3 where the machine has a GPU, in software where not; the two
+flags choose.)
 
 --home DIR defaults to $OUTPOST_HOME, or ~/.local/share/outpost.
 )";

@@ -7,6 +7,7 @@
 #include <imgui_impl_sdlrenderer.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iterator>
 #include <optional>
 #include <stdexcept>
@@ -273,8 +274,20 @@ WindowHandle create_window(const DisplayOptions& options, Uint32 extra_flags) {
 
 }  // namespace
 
+bool has_gpu(const std::string& dri_directory) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dri_directory, error))
+    if (entry.path().filename().string().rfind("renderD", 0) == 0) return true;
+  return false;
+}
+
 Display open_display(const DisplayOptions& options, const std::function<void()>& before_imgui) {
-  if (!options.software_renderer) {
+  bool software = options.renderer == RendererChoice::Software;
+  if (options.renderer == RendererChoice::Automatic && !has_gpu()) {
+    log::info("no GPU (no render node in /dev/dri): drawing in software; --opengl draws with OpenGL anyway");
+    software = true;
+  }
+  if (!software) {
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_FLAGS, 0);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_CORE);
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 3);
@@ -290,7 +303,7 @@ Display open_display(const DisplayOptions& options, const std::function<void()>&
   }
   // A window made for OpenGL cannot always take an SDL_Renderer: start again with a plain one.
   Display display{create_window(options, 0), nullptr};
-  display.renderer = std::make_unique<SdlRenderer>(display.window.get(), options.software_renderer, before_imgui);
+  display.renderer = std::make_unique<SdlRenderer>(display.window.get(), software, before_imgui);
   return display;
 }
 

@@ -66,7 +66,10 @@ void parse_size(const std::string& text, DisplayOptions& display) {
 WindowOptions parse_options(std::vector<std::string> args) {
   WindowOptions options;
   options.home = take_option(args, "--home").value_or(Home::default_directory());
-  options.display.software_renderer = take_flag(args, "--software-renderer");
+  const bool software = take_flag(args, "--software-renderer");
+  const bool opengl = take_flag(args, "--opengl");
+  if (software && opengl) throw UsageError("--software-renderer and --opengl cannot be used together");
+  options.display.renderer = software ? RendererChoice::Software : opengl ? RendererChoice::OpenGL : RendererChoice::Automatic;
   options.display.fullscreen = take_flag(args, "--fullscreen");
   options.report_frames = take_flag(args, "--report-frames");
   if (auto size = take_option(args, "--size")) parse_size(*size, options.display);
@@ -74,7 +77,7 @@ WindowOptions parse_options(std::vector<std::string> args) {
   const auto screenshot_dir = take_option(args, "--screenshot-dir");
   if (script_file && screenshot_dir) throw UsageError("--script and --screenshot-dir cannot be used together");
   cli::expect_args(args, 0,
-                   "outpost [--home DIR] [--software-renderer] [--fullscreen] [--size WxH] "
+                   "outpost [--home DIR] [--software-renderer | --opengl] [--fullscreen] [--size WxH] "
                    "[--script FILE | --screenshot-dir DIR] [--report-frames]  (or a COMMAND: outpost --help)");
   // Read before any window opens: a mistake in the script is reported at once.
   if (script_file) options.script = ui::Script::parse(files::read_file(*script_file), *script_file);
@@ -414,6 +417,7 @@ bool wants_window(const std::vector<std::string>& args) {
   try {
     take_option(rest, "--home");
     take_flag(rest, "--software-renderer");
+    take_flag(rest, "--opengl");
     take_flag(rest, "--fullscreen");
     take_flag(rest, "--report-frames");
     for (const char* option : {"--size", "--script", "--screenshot-dir"}) take_option(rest, option);

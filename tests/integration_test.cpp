@@ -1561,10 +1561,17 @@ TEST_CASE("integration: bundles and LAN sharing between devices with no registry
 
 // The real outpost window on a virtual display enrolls with a typed address and code and syncs
 // with "Sync now", through its screens: the script clicks controls where they are drawn and
-// types into them. Both renderers: OpenGL 3 (Mesa's software one here) and SDL_Renderer.
+// types into them. Each renderer: OpenGL 3 (Mesa's software one here, asked for with --opengl),
+// SDL_Renderer, and the one the window chooses by itself (OpenGL where the machine has a GPU).
 TEST_CASE("integration: the window enrolls and syncs, driven by a script under xvfb-run") {
-  for (const bool software : {false, true}) {
-    CAPTURE(software);
+  enum class Choice { OpenGL, Software, Automatic };
+  for (const Choice choice : {Choice::OpenGL, Choice::Software, Choice::Automatic}) {
+    CAPTURE(static_cast<int>(choice));
+    std::error_code no_dri;
+    bool gpu = false;
+    for (const auto& node : std::filesystem::directory_iterator("/dev/dri", no_dri))
+      gpu = gpu || node.path().filename().string().rfind("renderD", 0) == 0;
+    const bool software = choice == Choice::Software || (choice == Choice::Automatic && !gpu);
     Testbed bed;
     const std::string org = bed.admin().add_org("survey");
     const std::string window_code = bed.admin().invite(org);
@@ -1586,11 +1593,13 @@ TEST_CASE("integration: the window enrolls and syncs, driven by a script under x
                                               "quit\n");
     std::vector<std::string> argv = {"xvfb-run", "--auto-servernum", "--server-args=-screen 0 1024x700x24",
                                      OUTPOST_BIN, "--home", tablet.home(), "--size", "1024x700", "--script", script};
-    if (software) argv.push_back("--software-renderer");
+    if (choice == Choice::Software) argv.push_back("--software-renderer");
+    if (choice == Choice::OpenGL) argv.push_back("--opengl");
     const ProcessResult window = outpost::test::run_process(argv, {{{"LC_ALL", "C"}, {"OUTPOST_LOG", "info"}}, 120s});
     REQUIRE_MESSAGE(window.succeeded(), window.describe());
     CHECK_MESSAGE(contains(window.err, software ? "drawing with SDL_Renderer (software)" : "drawing with OpenGL"),
                   window.err);
+    if (choice == Choice::Automatic && !gpu) CHECK_MESSAGE(contains(window.err, "no GPU"), window.err);
 
     const Json status = tablet.status();
     CHECK(status["enrollment"]["org"] == org);

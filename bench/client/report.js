@@ -44,7 +44,8 @@ const idlePercent = (r) => (100 * r.idle_cpu_seconds) / r.idle_seconds;
 function build(opts) {
   const results = fs.readFileSync(opts.results, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
   const m = machine();
-  const rows = results.map((r) => [r.renderer, thousands(r.records_per_collection), ms(r.first_frame_seconds),
+  const rows = results.map((r) => [r.renderer, thousands(r.records_per_collection),
+    `${ms(r.first_frame_seconds)} (${ms(Math.min(...r.first_frame_samples))}–${ms(Math.max(...r.first_frame_samples))})`,
     ms(r.first_data_frame_seconds), mb(r.idle_peak_rss_bytes), mb(r.idle_rss_anonymous_bytes),
     mb(r.scroll_peak_rss_bytes), fixed(r.cpu_ms_per_frame), fixed(r.ui_cpu_ms_per_frame),
     fixed(r.thread_cpu_ms_per_frame.main), fixed(r.thread_cpu_ms_per_frame.worker),
@@ -72,7 +73,7 @@ function build(opts) {
   };
   const large = (r) => r.records_per_collection >= TARGET_PEAK_RSS_RECORDS;
   const targets = [
-    target(`first frame under ${TARGET_FIRST_FRAME_MS} ms`, (r) => r.first_frame_seconds * 1000, (x) => thousands(x) + ' ms',
+    target(`first frame under ${TARGET_FIRST_FRAME_MS} ms (median of each run's starts)`, (r) => r.first_frame_seconds * 1000, (x) => thousands(x) + ' ms',
       TARGET_FIRST_FRAME_MS),
     target(`peak RSS under ${mb(TARGET_PEAK_RSS_BYTES)} with ${thousands(TARGET_PEAK_RSS_RECORDS)} records`, peakRss, mb,
       TARGET_PEAK_RSS_BYTES, large),
@@ -97,9 +98,11 @@ function build(opts) {
     `Run ${m.date} on ${m.nproc} × ${m.cpu}, ${m.memory} RAM, Linux ${m.kernel}; code at ${revision()}.`,
     `Each replica holds N \`submissions\` (of a household survey, one in ten a draft) and N \`materials\`; the window is ${first.size} ` +
       'under Xvfb; the longest list is scrolled one wheel notch a frame; idle is ' +
-      `${first.idle_seconds} s with no input, 3 s after the first frame.`,
+      `${first.idle_seconds} s with no input, 3 s after the first frame; the first frame is the median of ` +
+      `${(first.first_frame_samples || []).length} starts. The "opengl" rows ask for OpenGL (\`--opengl\`), which ` +
+      'is Mesa\'s llvmpipe here; without a GPU the window draws in software by itself.',
     '',
-    table(['renderer', 'records per collection', 'first frame', 'first frame with data', 'peak RSS (idle run)',
+    table(['renderer', 'records per collection', 'first frame (median, range)', 'first frame with data (median)', 'peak RSS (idle run)',
       'of which anonymous', 'peak RSS (scrolling run)', 'CPU ms per frame scrolling', 'of which NewFrame..Render',
       'main thread', 'worker thread', 'rasteriser threads', 'top row in view (scrolled)', 'frames',
       'idle CPU (one core)'], rows),
