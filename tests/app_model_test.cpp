@@ -735,6 +735,7 @@ TEST_CASE("app model: a form is filled page by page with live checks and calcula
   REQUIRE(model.state().fill);
   REQUIRE(model.state().forms->submissions.total == 2);  // saved as a draft at once, and listed first
   CHECK(model.state().forms->submissions.rows[0].state == app::SubmissionState::Draft);
+  CHECK(collection_count(model.state(), "submissions") == 2);  // the records screen counts it too
   CHECK(model.state().forms->drafts == 1);
   CHECK(model.state().fill->relevant_pages.size() > 3);
 

@@ -230,6 +230,8 @@ Effect AppModel::handle(const CloseSubmission&) {
 Effect AppModel::submissions_changed() {
   refresh_forms();
   refresh_status();
+  refresh_collections();
+  refresh_open_record_views();
   return Effect::wrote_locally();
 }
 
