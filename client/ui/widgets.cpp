@@ -13,6 +13,11 @@
 
 namespace outpost::ui {
 
+namespace {
+// The least height a scrolling table takes, in lines of text.
+constexpr float kMinimumTableLines = 10.0f;
+}  // namespace
+
 // --- The item log
 
 const LoggedItem* ItemLog::find(std::string_view key) const {
@@ -215,6 +220,10 @@ void status_dot(const ImVec4& color) {
 }
 
 bool begin_scrolling_table(const char* id, int columns, ImGuiTableFlags flags, ImVec2 size) {
+  // Filling the rest of the pane, but never shorter than a few rows: on a 5-inch screen the
+  // controls above a list can take the whole pane, and the screen scrolls down to the list.
+  if (size.y == 0.0f)
+    size.y = std::max(ImGui::GetContentRegionAvail().y, kMinimumTableLines * ImGui::GetTextLineHeightWithSpacing());
   ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0, 0, 0, 0));  // a transparent rectangle is not drawn
   const bool open = ImGui::BeginTable(id, columns, flags | ImGuiTableFlags_ScrollY, size);
   ImGui::PopStyleColor();
