@@ -35,7 +35,10 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
   sync [--attempts N]                 exchange changes with the registry
   conflicts [--all]                   list open conflicts (with --all, resolved ones too)
   resolve CONFLICT_ID --value JSON    settle a conflict with the value to keep
-  status                              pending changes, open conflicts, last sync
+  refused                             writes the registry refused (another organization's id, a
+                                      record it publishes), one JSON object a line: the record
+                                      keeps the values; write them under another id to send them
+  status                              pending changes, open conflicts, refused writes, last sync
   materials [--search WORDS] [--limit N]
                                       the library, one JSON object a line (with --search: the
                                       best matches first, with a snippet; accents do not matter)
@@ -299,6 +302,7 @@ int status_command(Home& home, std::ostream& out) {
                {"pending_changes", status.pending_changes},
                {"pending_records", status.pending_records},
                {"open_conflicts", status.open_conflicts},
+               {"refused_changes", status.refused_changes},
                {"last_sync", nullptr}};
   if (auto enrolled = home.enrollment())
     json["enrollment"] = {{"registry", enrolled->registry_url},
@@ -349,6 +353,9 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
     err << "up to date: sent " << records.pushed_changes << " changes, received " << records.pulled_records
         << " records, " << records.conflicts_created << " new conflicts (" << records.requests << " requests, "
         << human_bytes(records.bytes_sent) << " up, " << human_bytes(records.bytes_received) << " down)";
+    if (records.refused_changes > 0)
+      err << "; the registry refused " << records.refused_changes
+          << (records.refused_changes == 1 ? " change" : " changes") << ", kept aside (outpost refused)";
     const size_t files = report.attachments.sent();
     if (files > 0) {
       err << "; sent " << files << (files == 1 ? " file (" : " files (")
@@ -358,6 +365,19 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
       err << ")";
     }
     err << "\n";
+    return 0;
+  }
+  if (command == "refused") {
+    expect_args(args, 0, "outpost refused");
+    for (const sync::RefusedWrite& write : home.replica().refused_writes())
+      out << Json{{"collection", write.collection},
+                  {"id", write.id},
+                  {"error", write.error},
+                  {"message", write.message},
+                  {"written", iso_time(write.written_ms)},
+                  {"refused", iso_time(write.refused_ms)}}
+                 .dump()
+          << "\n";
     return 0;
   }
   if (command == "conflicts") {

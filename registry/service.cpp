@@ -496,17 +496,32 @@ SyncResponse Registry::sync(const Principal& who, const SyncRequest& request) {
                                                       : !sync::is_valid_field_name(field))
         throw ApiError(400, "invalid_field", where + ": field '" + field + "' cannot be written here");
     }
-    if (sync::is_registry_written(change.collection))
-      throw ApiError(403, "forbidden", where + ": published by the registry and read-only for devices");
+    // A change well formed but not this device's to make is refused alone: the device keeps it
+    // aside, and its other changes go on.
+    const std::string record = change.collection + "/" + change.id;
+    if (sync::is_registry_written(change.collection)) {
+      response.refused.push_back({i, "forbidden", record + " is published by the registry and read-only for devices"});
+      continue;
+    }
     const std::optional<std::string>& partition = merge.record(change).partition;
-    if (is_conflict_record && !partition)
-      throw ApiError(404, "unknown_conflict", where + ": no such conflict to resolve");
+    if (is_conflict_record && !partition) {
+      response.refused.push_back({i, "unknown_conflict", record + ": no such conflict to resolve"});
+      continue;
+    }
     if (partition && *partition != device.org_id)
-      throw ApiError(403, "forbidden",
-                     where + (*partition == kPublicPartition ? ": published to everyone and read-only for devices"
-                                                             : ": belongs to another organization"));
+      response.refused.push_back(
+          {i, "forbidden",
+           record + (*partition == kPublicPartition ? " is published to everyone and read-only for devices"
+                                                    : " is an id another organization uses: write it under another id")});
   }
-  for (const RecordChange& change : request.changes) merge.apply(change);
+  size_t next_refused = 0;
+  for (size_t i = 0; i < request.changes.size(); ++i) {
+    if (next_refused < response.refused.size() && response.refused[next_refused].index == i) {
+      ++next_refused;
+      continue;
+    }
+    merge.apply(request.changes[i]);
+  }
   merge.finish();
   store_.prune_receipts(device.id, request.seq - 1);
   store_.set_device_seen(device.id, request.seq - 1, clock_.now_ms());

@@ -115,7 +115,8 @@ SyncReport SyncEngine::run(const SyncOptions& options) {
     // Clamped stamps are rewritten in the outbox too, under the next batch's feet.
     if (!response.clamped.empty()) next.reset();
     replica_.apply_response(batch, response);
-    report.pushed_changes += response.acked;
+    report.pushed_changes += response.acked - response.refused.size();
+    report.refused_changes += response.refused.size();
     report.pulled_records += response.changes.size();
     report.conflicts_created += response.conflicts_created;
     if (options.on_batch) options.on_batch(report);

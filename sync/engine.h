@@ -26,7 +26,8 @@ class SyncError : public std::runtime_error {
 
 struct SyncReport {
   size_t requests = 0;
-  size_t pushed_changes = 0;  // record entries acknowledged
+  size_t pushed_changes = 0;  // record entries acknowledged and applied
+  size_t refused_changes = 0;  // record entries the registry refused (Replica::refused_writes)
   size_t pulled_records = 0;
   size_t conflicts_created = 0;
   size_t bytes_sent = 0;  // request bodies as sent (compressed)

@@ -379,7 +379,22 @@ std::string encode_response(const SyncResponse& response) {
     json_text::append_string(out, c.field);
     out += ",\"from\":" + std::to_string(c.from) + ",\"to\":" + std::to_string(c.to) + '}';
   }
-  out += "],\"changes\":[";
+  out += ']';
+  if (!response.refused.empty()) {  // left out when empty: devices before it read the rest alike
+    out += ",\"refused\":[";
+    first = true;
+    for (const RefusedChange& refused : response.refused) {
+      if (!first) out += ',';
+      first = false;
+      out += "{\"i\":" + std::to_string(refused.index) + ",\"error\":";
+      json_text::append_string(out, refused.error);
+      out += ",\"message\":";
+      json_text::append_string(out, refused.message);
+      out += '}';
+    }
+    out += ']';
+  }
+  out += ",\"changes\":[";
   first = true;
   for (const PulledRecord& record : response.changes) {
     if (!first) out += ',';
@@ -443,6 +458,27 @@ ClampedStamp read_clamped(Reader& reader) {
   return clamped;
 }
 
+RefusedChange read_refused(Reader& reader) {
+  RefusedChange refused;
+  bool has_index = false, has_error = false;
+  reader.object([&](std::string_view key) {
+    if (key == "i") {
+      refused.index = static_cast<size_t>(at([] { return ".i"; }, [&] { return read_count(reader); }));
+      has_index = true;
+    } else if (key == "error") {
+      refused.error = reader.string();
+      has_error = true;
+    } else if (key == "message") {
+      refused.message = reader.string();
+    } else {
+      reader.skip();
+    }
+  });
+  require(has_index, "i");
+  require(has_error, "error");
+  return refused;
+}
+
 }  // namespace
 
 SyncResponse decode_response(std::string_view text) {
@@ -457,6 +493,8 @@ SyncResponse decode_response(std::string_view text) {
       } else if (key == "clamped") {
         has_clamped = true;
         read_list(reader, ".clamped", response.clamped, [&] { return read_clamped(reader); });
+      } else if (key == "refused") {
+        read_list(reader, ".refused", response.refused, [&] { return read_refused(reader); });
       } else if (key == "changes") {
         has_changes = true;
         read_list(reader, ".changes", response.changes, [&] { return read_record(reader); });

@@ -97,8 +97,19 @@ struct ClampedStamp {
   int64_t from = 0, to = 0;
 };
 
+// A change of the request the registry would not take (another organization's record, one it
+// publishes itself); the request's other changes were applied. Refusing the one rather than the
+// whole request keeps a device's other writes flowing (as CouchDB's _bulk_docs answers per
+// document).
+struct RefusedChange {
+  size_t index = 0;     // in the request's changes
+  std::string error;    // "forbidden", "unknown_conflict"
+  std::string message;  // in plain words, naming the record
+};
+
 struct SyncResponse {
-  size_t acked = 0;
+  size_t acked = 0;  // changes handled: applied, or refused (below)
+  std::vector<RefusedChange> refused;
   std::vector<ClampedStamp> clamped;
   std::vector<PulledRecord> changes;
   int64_t cursor = 0;

@@ -13,9 +13,9 @@ namespace outpost::sync {
 namespace {
 
 // 3 added outbox.later; 4 keeps the live records of a collection in the order they came
-// (records_live_by_row, replacing records_live by id). Files of versions 2 and 3 are upgraded
-// in place.
-constexpr int kSchemaVersion = 4;
+// (records_live_by_row, replacing records_live by id); 5 added refused. Files of versions 2 to
+// 4 are upgraded in place.
+constexpr int kSchemaVersion = 5;
 
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -42,6 +42,11 @@ CREATE TABLE IF NOT EXISTS outbox(
   fields TEXT NOT NULL, later INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS outbox_by_record ON outbox(collection, id, seq);
 CREATE INDEX IF NOT EXISTS outbox_by_priority ON outbox(priority DESC, seq);
+-- Outbox rows the registry refused (sync/protocol.h, RefusedChange), kept aside with its reason
+-- so they neither block the outbox nor vanish; the record itself keeps the values written.
+CREATE TABLE IF NOT EXISTS refused(
+  seq INTEGER PRIMARY KEY, collection TEXT NOT NULL, id TEXT NOT NULL, fields TEXT NOT NULL,
+  at INTEGER NOT NULL, error TEXT NOT NULL, message TEXT NOT NULL, refused_at INTEGER NOT NULL);
 )sql";
 
 std::optional<Stamp> stamp_columns(const db::Statement& row, int hlc_column, int replica_column) {
@@ -412,10 +417,19 @@ ReplicaStatus Replica::status() {
   status.pending_records = db_.query_int("SELECT count(*) FROM (SELECT DISTINCT collection, id FROM outbox)");
   status.open_conflicts = db_.query_int(
       "SELECT count(*) FROM records WHERE collection='_conflicts' AND json_extract(fields, '$.resolution') IS NULL");
+  status.refused_changes = db_.query_int("SELECT count(*) FROM refused");
   status.cursor = meta_int("cursor", 0);
   if (auto at = meta("last_sync_ms")) status.last_sync_ms = std::stoll(*at);
   status.last_sync_result = meta("last_sync_result");
   return status;
+}
+
+std::vector<RefusedWrite> Replica::refused_writes() {
+  auto& rows = db_.prepare("SELECT seq, collection, id, error, message, at, refused_at FROM refused ORDER BY seq");
+  std::vector<RefusedWrite> writes;
+  while (rows.step())
+    writes.push_back({rows.int64(0), rows.text(1), rows.text(2), rows.text(3), rows.text(4), rows.int64(5), rows.int64(6)});
+  return writes;
 }
 
 bool Replica::has_pending_changes() { return db_.query_int("SELECT EXISTS(SELECT 1 FROM outbox)") != 0; }
@@ -640,11 +654,40 @@ void Replica::apply_response(const OutgoingBatch& batch, const SyncResponse& res
     throw ReplicaError("registry acknowledged " + std::to_string(response.acked) + " of " +
                        std::to_string(batch.request.changes.size()) + " changes; nothing was applied");
 
+  std::map<std::pair<std::string, std::string>, const RefusedChange*> refused;
+  for (const RefusedChange& change : response.refused) {
+    const bool in_order = &change == &response.refused.front() || (&change - 1)->index < change.index;
+    if (change.index >= batch.request.changes.size() || !in_order)
+      throw ReplicaError("registry refused change " + std::to_string(change.index) + " of " +
+                         std::to_string(batch.request.changes.size()) + " out of order; nothing was applied");
+    const RecordChange& sent = batch.request.changes[change.index];
+    refused.emplace(std::make_pair(sent.collection, sent.id), &change);
+  }
+
   db::Transaction tx(db_);
   // Stamps the registry pulled back from the future replace ours wherever they still stand,
   // including as the base of writes made here while the request was under way.
   for (const ClampedStamp& clamp : response.clamped) apply_clamp(clamp);
-  for (const int64_t seq : batch.outbox_rows) db_.prepare("DELETE FROM outbox WHERE seq=?").bind(1, seq).run();
+  // Acknowledged rows go; refused ones are set aside with the reason.
+  const int64_t now = clock_.wall().now_ms();
+  for (const int64_t seq : batch.outbox_rows) {
+    if (!refused.empty()) {
+      auto& row = db_.prepare("SELECT collection, id FROM outbox WHERE seq=?");
+      row.bind(1, seq);
+      const auto key = row.step() ? std::make_pair(row.text(0), row.text(1)) : std::make_pair(std::string(), std::string());
+      row.reset();
+      if (const auto found = refused.find(key); found != refused.end())
+        db_.prepare(
+               "INSERT INTO refused(seq, collection, id, fields, at, error, message, refused_at) "
+               "SELECT seq, collection, id, fields, at, ?, ?, ? FROM outbox WHERE seq=?")
+            .bind(1, found->second->error)
+            .bind(2, found->second->message)
+            .bind(3, now)
+            .bind(4, seq)
+            .run();
+    }
+    db_.prepare("DELETE FROM outbox WHERE seq=?").bind(1, seq).run();
+  }
   merge_pulled(response.changes);
   set_meta("cursor", std::to_string(response.cursor));
   set_meta("next_request_seq", std::to_string(batch.request.seq + 1));

@@ -87,9 +87,22 @@ struct ReplicaStatus {
   int64_t pending_changes = 0;  // writes waiting in the outbox (one per user action on a record)
   int64_t pending_records = 0;
   int64_t open_conflicts = 0;
+  int64_t refused_changes = 0;  // writes the registry refused, kept aside (refused_writes)
   int64_t cursor = 0;
   std::optional<int64_t> last_sync_ms;
   std::optional<std::string> last_sync_result;
+};
+
+// A local write the registry refused (another organization's record id, a record it publishes
+// itself). The record keeps the values written; the write no longer waits in the outbox.
+struct RefusedWrite {
+  int64_t seq = 0;
+  std::string collection;
+  std::string id;
+  std::string error;    // "forbidden", "unknown_conflict"
+  std::string message;  // the registry's words
+  int64_t written_ms = 0;
+  int64_t refused_ms = 0;
 };
 
 class Replica {
@@ -133,6 +146,8 @@ class Replica {
   std::optional<Conflict> conflict(const std::string& conflict_id);
   ReplicaStatus status();
   bool has_pending_changes();
+  // Writes the registry refused, oldest first.
+  std::vector<RefusedWrite> refused_writes();
   // Records and stored bytes of every collection held, system ones ("_conflicts") included.
   // Reads every record: seconds on a large replica (live_counts() reads an index).
   std::vector<CollectionUsage> usage();

@@ -369,6 +369,24 @@ int64_t collection_count(const app::AppState& state, const std::string& name) {
 }
 }  // namespace
 
+TEST_CASE("app model: a write the registry refuses is shown with its reason, and the others are sent") {
+  TempHome home;
+  Registry registry;
+  enroll_home(home.path(), registry);
+  {
+    client::Home core(home.path());
+    core.replica().put("forms", "intake@1", {{"title", "Mine"}});  // the registry publishes forms
+    core.replica().put("notes", "n-1", {{"text", "goes"}});
+  }
+  AppModel model(home.path(), registry.options());
+  REQUIRE(model.apply(app::SyncNow{}).synced == SyncOutcome::Synced);
+  CHECK(model.state().status.pending_changes == 0);
+  CHECK(model.state().status.refused_changes == 1);
+  REQUIRE(model.state().refused.size() == 1);
+  CHECK(model.state().refused[0].id == "intake@1");
+  CHECK(model.state().refused[0].message.find("published by the registry") != std::string::npos);
+}
+
 TEST_CASE("app model: a long collection is read one window of rows at a time, counted from an index") {
   TempHome home;
   Registry registry;

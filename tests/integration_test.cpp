@@ -1055,11 +1055,16 @@ TEST_CASE("integration: organizations are isolated on every route") {
     b1.put("shared-1", {{"status", "hijacked"}});
     const ProcessResult refused = b1.try_sync();
     INFO(refused.describe());
-    CHECK_FALSE(refused.succeeded());
-    CHECK(contains(refused.err, "403"));
-    expect_refusal(http.post_sync(b1_login.token, write_request(b1_login.next_request_seq, b1_login.replica_id,
-                                                                "shared-1", "status", "hijacked raw")),
-                   403, "forbidden");
+    CHECK(refused.succeeded());  // the change is refused, not the sync: it is kept aside
+    CHECK(contains(refused.err, "the registry refused 1 change"));
+    const ProcessResult listed = b1.run({"refused"});
+    CHECK(contains(listed.out, "\"id\":\"shared-1\""));
+    CHECK(contains(listed.out, "another organization"));
+    const Json raw = expect_answer(http.post_sync(b1_login.token, write_request(b1_login.next_request_seq + 1, b1_login.replica_id,
+                                                                                "shared-1", "status", "hijacked raw")),
+                                   200);
+    REQUIRE(raw.at("refused").size() == 1);
+    CHECK(raw.at("refused")[0].at("error") == "forbidden");
     const Json kept = expect_answer(http.get(record_path("shared-1"), a1_login.token), 200);
     CHECK(kept.at("f").at("status").at("v") == "org one original");
     CHECK(kept.at("f").size() == 1);

@@ -122,9 +122,6 @@ TEST_CASE("registry: malformed or forbidden sync requests write nothing") {
     request.changes.push_back(change);
     return Json::parse(sync::encode_request(request));
   };
-  auto forbidden = post(world, "/v1/sync", request_with("notes", "text", "org two"), stranger.token);
-  CHECK(forbidden.status == 403);
-  CHECK(Json::parse(forbidden.body)["message"].get<std::string>().find("another organization") != std::string::npos);
   auto unknown = post(world, "/v1/sync", request_with("recipes", "text", "x"), stranger.token);
   CHECK(unknown.status == 422);
   CHECK(error_code(unknown) == "unknown_collection");
@@ -152,6 +149,16 @@ TEST_CASE("registry: malformed or forbidden sync requests write nothing") {
   CHECK(world.registry.call(sync::HttpRequest{"DELETE", "/v1/sync", {{"Authorization", "Bearer " + a.token}}, ""}).status ==
         405);
 
+  // Another organization's record id: that change alone is refused, and said so in the answer.
+  auto forbidden = post(world, "/v1/sync", request_with("notes", "text", "org two"), stranger.token);
+  CHECK(forbidden.status == 200);
+  const Json refused = Json::parse(forbidden.body).at("refused");
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0]["i"] == 0);
+  CHECK(refused[0]["error"] == "forbidden");
+  CHECK(refused[0]["message"].get<std::string>().find("another organization") != std::string::npos);
+
+  stranger.replica->set_next_request_seq(2);  // the request above was its first
   stranger.sync();
   CHECK(stranger.replica->list("notes").empty());
   CHECK(snapshot(world.registry.store.database()) == before);
@@ -165,6 +172,51 @@ TEST_CASE("registry: the catalogs it publishes are read-only for devices, even t
   device.sync();
   REQUIRE(device.replica->get("forms", "survey@1"));
   device.replica->put("forms", "survey@1", {{"title", "Mine now"}});
-  CHECK_THROWS_WITH_AS(device.sync(), doctest::Contains("published by the registry and read-only"), sync::SyncError);
+  device.replica->put("notes", "n-1", {{"text", "goes"}});
+  const sync::SyncReport report = device.sync();
+  CHECK(report.refused_changes == 1);
+  CHECK(report.pushed_changes == 1);
   CHECK(world.registry.registry.records(registry::Registry::cli_admin(), "forms").at(0).second["title"] == "Survey");
+  const std::vector<sync::RefusedWrite> refused = device.replica->refused_writes();
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].id == "survey@1");
+  CHECK(refused[0].message.find("published by the registry and read-only") != std::string::npos);
+  CHECK(device.replica->status().pending_changes == 0);  // the refused write no longer blocks the outbox
+}
+
+TEST_CASE("sync: a change the registry refuses is kept aside with its reason; the device's other changes go") {
+  World world;
+  const std::string other_org = world.registry.registry.add_org("Other NGO").id;
+  auto& a = world.add_device();
+  auto& colleague = world.add_device();
+  auto& other = world.add_device(0, other_org);
+  other.replica->put("notes", "hh-0001", {{"text", "theirs"}});
+  other.sync();
+
+  a.replica->put("notes", "hh-0001", {{"text", "ours"}});  // an id the other organization uses
+  a.replica->put("notes", "hh-0002", {{"text", "fine"}});
+  a.replica->put("notes", "hh-0001", {{"members", 4}});    // a second write of the refused record
+  const sync::SyncReport report = a.sync();
+  CHECK(report.refused_changes == 2);  // a change entry for each write
+  CHECK(report.pushed_changes == 1);
+  const sync::ReplicaStatus status = a.replica->status();
+  CHECK(status.pending_changes == 0);
+  CHECK(status.refused_changes == 2);  // both writes of hh-0001, kept aside
+  const std::vector<sync::RefusedWrite> refused = a.replica->refused_writes();
+  REQUIRE(refused.size() == 2);
+  CHECK(refused[0].id == "hh-0001");
+  CHECK(refused[0].error == "forbidden");
+  CHECK(refused[0].message.find("another organization") != std::string::npos);
+  CHECK(a.replica->get("notes", "hh-0001")->values() == Json{{"text", "ours"}, {"members", 4}});  // nothing lost
+
+  colleague.sync();
+  CHECK(colleague.replica->get("notes", "hh-0002"));
+  CHECK_FALSE(colleague.replica->get("notes", "hh-0001"));
+  other.sync();
+  CHECK(other.replica->get("notes", "hh-0001")->values() == Json{{"text", "theirs"}});
+
+  a.replica->put("notes", "hh-0003", {{"text", "later"}});
+  const sync::SyncReport next = a.sync();  // the outbox flows on
+  CHECK(next.pushed_changes == 1);
+  CHECK(next.refused_changes == 0);
 }

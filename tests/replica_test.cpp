@@ -375,6 +375,36 @@ TEST_CASE("sync: urgent changes leave first") {
   CHECK(batch.request.changes.front().id == "urgent");
 }
 
+TEST_CASE("protocol: refused changes travel in the answer, and a device takes them only in order") {
+  sync::SyncResponse response;
+  response.acked = 3;
+  response.refused = {{0, "forbidden", "notes/a is an id another organization uses"}, {2, "unknown_conflict", "x"}};
+  const std::string text = sync::encode_response(response);
+  const sync::SyncResponse read = sync::decode_response(text);
+  REQUIRE(read.refused.size() == 2);
+  CHECK(read.refused[1].index == 2);
+  CHECK(read.refused[0].error == "forbidden");
+  CHECK(read.refused[0].message == "notes/a is an id another organization uses");
+  response.refused.clear();
+  CHECK(sync::encode_response(response).find("refused") == std::string::npos);  // as before it existed
+  CHECK_THROWS_WITH(sync::decode_response(R"({"acked":1,"clamped":[],"refused":[{"error":"x"}],"changes":[],"cursor":0,"more":false})"),
+                    doctest::Contains("refused[0]"));
+
+  // An answer refusing a change the request did not carry, or twice, is not applied.
+  ManualClock clock(World::kStart);
+  sync::Replica replica(":memory:", clock);
+  replica.put("notes", "a", {{"text", "1"}});
+  const sync::OutgoingBatch batch = replica.next_batch();
+  sync::SyncResponse wrong;
+  wrong.acked = 1;
+  wrong.refused = {{1, "forbidden", ""}};
+  CHECK_THROWS_WITH(replica.apply_response(batch, wrong), doctest::Contains("nothing was applied"));
+  wrong.refused = {{0, "forbidden", ""}, {0, "forbidden", ""}};
+  CHECK_THROWS_WITH(replica.apply_response(batch, wrong), doctest::Contains("nothing was applied"));
+  CHECK(replica.status().pending_changes == 1);
+  CHECK(replica.status().refused_changes == 0);
+}
+
 TEST_CASE("protocol: hostile bodies are refused with the path of the problem") {
   std::string deep(100000, '[');
   deep += std::string(100000, ']');

@@ -135,6 +135,9 @@ app::AppState large_state() {
   state.connection = app::Connection::Online;
   state.status.pending_changes = 1234;
   state.status.pending_records = 321;
+  state.status.refused_changes = 2;
+  state.refused = {{1, "households", "hh-0001", "forbidden", "households/hh-0001 is an id another organization uses", kNow, kNow},
+                   {2, "forms", "intake@1", "forbidden", "forms/intake@1 is published by the registry", kNow, kNow}};
   state.status.open_conflicts = kLargeConflicts;
   state.status.last_sync_ms = kNow - 3 * 60'000;
   state.status.last_sync_result = "ok";

@@ -302,6 +302,11 @@ void AppModel::refresh_status() {
   state_.urgent_total = static_cast<int64_t>(urgent.size());
   if (urgent.size() > kShownUrgent) urgent.resize(kShownUrgent);
   state_.urgent = std::move(urgent);
+  state_.refused.clear();
+  if (state_.status.refused_changes > 0) {
+    state_.refused = replica.refused_writes();
+    if (state_.refused.size() > kShownRefused) state_.refused.resize(kShownRefused);
+  }
 }
 
 // Counted from an index, so a sync's refresh costs milliseconds even with 100,000 records.

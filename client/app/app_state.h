@@ -242,6 +242,7 @@ struct FillView {
 };
 
 inline constexpr size_t kShownUrgent = 20;
+inline constexpr size_t kShownRefused = 20;
 
 struct AppState {
   uint64_t version = 0;  // grows with every published change
@@ -255,6 +256,7 @@ struct AppState {
   SyncActivity sync;
   std::vector<sync::QueuedRecord> urgent;  // queued high-priority records, the first kShownUrgent
   int64_t urgent_total = 0;
+  std::vector<sync::RefusedWrite> refused;  // writes the registry refused, the first kShownRefused
   std::vector<CollectionSummary> collections;
   StorageUse storage;
 

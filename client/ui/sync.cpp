@@ -34,6 +34,12 @@ void draw_sync(Frame& frame) {
     muted_text(tr("sync.no_automatic_attempt"));
   heading(tr("dashboard.waiting"), frame.heading);
   show_waiting_changes(frame);
+  if (state.status.refused_changes > 0) {
+    heading(tr("sync.refused"), frame.heading);
+    wrapped_text(translator().count("sync.refused_explained", state.status.refused_changes));
+    for (const sync::RefusedWrite& write : state.refused)
+      wrapped_text(write.collection + " / " + write.id + ": " + write.message);
+  }
 }
 
 }  // namespace outpost::ui
