@@ -303,7 +303,7 @@ void Library::refresh_if_stale() {
   auto& select = db_.prepare("SELECT value FROM library_meta WHERE key='indexed_cursor'");
   const std::optional<std::string> indexed = select.step() ? std::optional(select.text(0)) : std::nullopt;
   select.reset();
-  if (indexed != std::to_string(home_.replica().status().cursor)) refresh();
+  if (indexed != std::to_string(home_.replica().cursor())) refresh();
 }
 
 // What the index must change: entries to write, materials withdrawn and their files.
@@ -316,7 +316,7 @@ struct Library::IndexChanges {
 size_t Library::refresh() {
   // The cursor is read first: a sync landing while the catalog is read moves it past this value,
   // so the next library opened reads the catalog again.
-  const int64_t cursor = home_.replica().status().cursor;
+  const int64_t cursor = home_.replica().cursor();
   // The records are read one at a time and the index written a batch at a time, so a catalog of
   // 100,000 materials is never all in memory; one transaction for all of it (committing each
   // batch made the first reading of a large catalog eight times slower).
@@ -364,15 +364,12 @@ void Library::plan_entry(const sync::Record& record, IndexChanges& changes) {
   const bool has_file = store_.contains(info->sha256);
   const bool text_indexed = known_text == info->sha256;
   if (known && known_version == version && (text_indexed || !has_file)) return;
-  Entry entry{record.id, version, *info, std::nullopt, std::string()};
-  if (text_indexed) {
-    entry.text_sha256 = info->sha256;
-    entry.body.reset();
-  } else if (has_file) {
-    entry.text_sha256 = info->sha256;
-    entry.body = extract_text(store_.path(info->sha256), info->media_type);
-  }
-  changes.entries.push_back(std::move(entry));
+  // The text: kept from before (nullopt), read from the file that arrived, or none yet.
+  const std::optional<std::string> text_sha256 = text_indexed || has_file ? std::optional(info->sha256) : std::nullopt;
+  std::optional<std::string> body = text_indexed ? std::nullopt
+                                    : has_file   ? std::optional(extract_text(store_.path(info->sha256), info->media_type))
+                                                 : std::optional(std::string());
+  changes.entries.push_back(Entry{record.id, version, *info, text_sha256, std::move(body)});
 }
 
 // Files of withdrawn materials go, unless a live material has the same file.

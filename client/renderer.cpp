@@ -272,14 +272,16 @@ WindowHandle create_window(const DisplayOptions& options, Uint32 extra_flags) {
   return window;
 }
 
-}  // namespace
-
-bool has_gpu(const std::string& dri_directory) {
+// Whether the machine has a GPU for OpenGL: a DRM render node (/dev/dri/renderD*), which every
+// Linux GPU driver with 3D (Intel, AMD, NVIDIA, the Raspberry Pi's V3D, virtio-gpu) provides.
+bool has_gpu() {
   std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(dri_directory, error))
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/dri", error))
     if (entry.path().filename().string().rfind("renderD", 0) == 0) return true;
   return false;
 }
+
+}  // namespace
 
 Display open_display(const DisplayOptions& options, const std::function<void()>& before_imgui) {
   bool software = options.renderer == RendererChoice::Software;

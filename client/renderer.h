@@ -58,10 +58,6 @@ struct DisplayOptions {
   RendererChoice renderer = RendererChoice::Automatic;
 };
 
-// Whether the machine has a GPU for OpenGL: a DRM render node (/dev/dri/renderD*), which every
-// Linux GPU driver with 3D (Intel, AMD, NVIDIA, the Raspberry Pi's V3D, virtio-gpu) provides.
-bool has_gpu(const std::string& dri_directory = "/dev/dri");
-
 // Needs SDL's video subsystem and a current Dear ImGui context. Calls `before_imgui` once the
 // window and what draws into it exist, just before Dear ImGui's backends start: until then this
 // makes no call into Dear ImGui (it may be called twice when OpenGL fails). Throws

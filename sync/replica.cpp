@@ -418,11 +418,13 @@ ReplicaStatus Replica::status() {
   status.open_conflicts = db_.query_int(
       "SELECT count(*) FROM records WHERE collection='_conflicts' AND json_extract(fields, '$.resolution') IS NULL");
   status.refused_changes = db_.query_int("SELECT count(*) FROM refused");
-  status.cursor = meta_int("cursor", 0);
+  status.cursor = cursor();
   if (auto at = meta("last_sync_ms")) status.last_sync_ms = std::stoll(*at);
   status.last_sync_result = meta("last_sync_result");
   return status;
 }
+
+int64_t Replica::cursor() { return meta_int("cursor", 0); }
 
 std::vector<RefusedWrite> Replica::refused_writes() {
   auto& rows = db_.prepare("SELECT seq, collection, id, error, message, at, refused_at FROM refused ORDER BY seq");

@@ -144,7 +144,9 @@ class Replica {
                             const std::function<void(Record&&)>& visit);
   std::vector<Conflict> conflicts(bool open_only = true);
   std::optional<Conflict> conflict(const std::string& conflict_id);
-  ReplicaStatus status();
+  ReplicaStatus status();  // counts the outbox and the conflicts: not for every frame
+  // Where the device's pull stands: it moves whenever a sync brings changes.
+  int64_t cursor();
   bool has_pending_changes();
   // Writes the registry refused, oldest first.
   std::vector<RefusedWrite> refused_writes();

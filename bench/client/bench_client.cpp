@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/stats.h"
 #include "client/home.h"
 #include "form_records/form_records.h"
 #include "sync/material_record.h"
@@ -309,12 +310,6 @@ Mark parse_mark(const std::string& line) {
 
 // --- Runs
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t middle = values.size() / 2;
-  return values.size() % 2 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
-}
-
 // Start to first frame (kStartSamples starts: one is at the mercy of what else the machine does
 // at that instant), then idle CPU and the peak RSS of the last window, left alone.
 Json startup_and_idle(const Options& options, const std::string& home, const std::string& renderer) {
@@ -332,8 +327,8 @@ Json startup_and_idle(const Options& options, const std::string& home, const std
   }
   Window window(options, home, renderer, std::nullopt);
   start(window);
-  const double first_frame = median(first_frames);
-  const double first_data_frame = median(first_data_frames);
+  const double first_frame = outpost::bench::percentile(first_frames, 50);
+  const double first_data_frame = outpost::bench::percentile(first_data_frames, 50);
   std::this_thread::sleep_for(kSettleBeforeIdle);
   const double cpu_before = cpu_seconds(window.pid());
   std::this_thread::sleep_for(std::chrono::seconds(options.idle_seconds));

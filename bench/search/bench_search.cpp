@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/stats.h"
 #include "client/library.h"
 #include "platform/cli_args.h"
 #include "platform/clock.h"
@@ -37,6 +38,7 @@
 
 namespace {
 
+using outpost::bench::percentile;
 using outpost::sync::Json;
 namespace fs = std::filesystem;
 namespace sync = outpost::sync;
@@ -192,14 +194,6 @@ const std::vector<std::string> kQueries = {
     "ninos educacion", "securite alimentaire", "sustainable development goals", "fundrais", "comite reunion",
     "PROCÉDURE",      "participacion comunidad", "climate displacement report", "human-rights", "xylophone",
     "budget volunteer training", "consentement confidentialite", "subvencion", "data-protection survey", "eau"};
-
-double percentile(std::vector<double> values, double p) {
-  std::sort(values.begin(), values.end());
-  const double rank = p / 100.0 * static_cast<double>(values.size() - 1);
-  const size_t low = static_cast<size_t>(rank);
-  const size_t high = std::min(low + 1, values.size() - 1);
-  return values[low] + (values[high] - values[low]) * (rank - static_cast<double>(low));
-}
 
 std::string fixed(double value, int digits = 2) {
   char text[32];

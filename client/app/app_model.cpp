@@ -345,8 +345,7 @@ void AppModel::refresh_conflicts() {
 
 void AppModel::refresh_open_record_views() {
   if (const auto list = state_.records)
-    show_records({list->collection, list->first, std::max(kListWindow, static_cast<int64_t>(list->rows.size()))},
-                 std::nullopt);
+    show_records({list->collection, list->first, list->refreshed_count()}, std::nullopt);
   if (state_.record) handle(SelectRecord{state_.record->collection, state_.record->id});
 }
 

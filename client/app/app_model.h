@@ -98,7 +98,7 @@ class AppModel {
   // Opened when the library screen first asks; reads what a sync brought into its index.
   client::Library& library();
   void refresh_library();
-  void read_library(const LibraryFilter& filter, int64_t first, int64_t count);
+  void read_library(const LibraryFilter& filter, int64_t first, int64_t count, bool measure_storage);
   void refresh_forms();  // keeps the submissions' window where it is
   void refresh_forms(int64_t first, int64_t count);
   void read_submissions(FormsOverview& overview, int64_t first, int64_t count);

@@ -64,7 +64,7 @@ Effect AppModel::handle(const ListForms& command) {
 
 void AppModel::refresh_forms() {
   const auto& window = state_.forms->submissions;
-  refresh_forms(window.first, std::max(kListWindow, static_cast<int64_t>(window.rows.size())));
+  refresh_forms(window.first, window.refreshed_count());
 }
 
 void AppModel::refresh_forms(int64_t first, int64_t count) {

@@ -73,12 +73,13 @@ Effect AppModel::library_failure(const std::string& material_id, const std::stri
 void AppModel::refresh_library() {
   if (!library_listed_ || !library_) return;
   const LibraryList& shown = *state_.library;
-  read_library(shown.filter, shown.hits.first, std::max(kListWindow, static_cast<int64_t>(shown.hits.rows.size())));
+  read_library(shown.filter, shown.hits.first, shown.hits.refreshed_count(), true);
 }
 
 // Without words, the materials by title that pass the filters, rows [first, first + count) of
-// them; with words, the best matches (kSearchLimit at most) that pass them.
-void AppModel::read_library(const LibraryFilter& filter, int64_t first, int64_t count) {
+// them; with words, the best matches (kSearchLimit at most) that pass them. `measure_storage`:
+// the files' storage is measured again (a walk of the store's directory), else kept.
+void AppModel::read_library(const LibraryFilter& filter, int64_t first, int64_t count, bool measure_storage) {
   library_->refresh_if_stale();
   auto list = std::make_shared<LibraryList>();
   list->filter = filter;
@@ -96,16 +97,23 @@ void AppModel::read_library(const LibraryFilter& filter, int64_t first, int64_t 
       if (matches(hit.material, filter)) hits.rows.push_back(std::move(hit));
     hits.total = static_cast<int64_t>(hits.rows.size());
   }
-  list->used_bytes = library_->used_bytes();
-  list->quota_bytes = library_->quota_bytes();
+  if (measure_storage) {
+    list->used_bytes = library_->used_bytes();
+    list->quota_bytes = library_->quota_bytes();
+  } else {
+    list->used_bytes = state_.library->used_bytes;
+    list->quota_bytes = state_.library->quota_bytes;
+  }
   state_.library = std::move(list);
 }
 
 Effect AppModel::handle(const SearchLibrary& command) {
+  // The files change by pins, evictions and syncs (refresh_library), not by searching or scrolling.
+  const bool first_read = !library_listed_;
   library_listed_ = true;
   try {
     library();
-    read_library(command.filter, command.first, command.count);
+    read_library(command.filter, command.first, command.count, first_read);
   } catch (const std::exception& error) {
     auto list = std::make_shared<LibraryList>(*state_.library);
     list->filter = command.filter;

@@ -49,14 +49,14 @@ struct RecordRow {
   std::string preview;  // "field: value · field: value", one line; right-to-left values as "…"
 };
 
-// A window onto a long list: the model reads only the rows around what the list shows (the
-// command's first and count), so 100,000 rows cost what 200 do.
 // Rows of a long list (records, submissions, materials) the model reads at a time: a few
 // screens' worth, so scrolling asks again only every few dozen wheel notches.
 inline constexpr int64_t kListWindow = 200;
 // However many rows a list asks for, the model holds no more than this many at once.
 inline constexpr int64_t kMaxListWindow = 1000;
 
+// A window onto a long list: the model reads only the rows around what the list shows (the
+// command's first and count), so 100,000 rows cost what 200 do.
 template <typename Row>
 struct ListWindow {
   int64_t total = 0;       // rows in the whole list
@@ -72,6 +72,9 @@ struct ListWindow {
     rows.clear();
     return count;
   }
+
+  // How many rows to read again to refresh the window where it is.
+  int64_t refreshed_count() const { return std::max(kListWindow, static_cast<int64_t>(rows.size())); }
 
   // The row at `position` of the whole list; null while it is outside the window.
   const Row* row(int64_t position) const {
