@@ -399,7 +399,7 @@ void WindowApp::draw_frame() {
 // building frames (NewFrame..Render: the screens, Dear ImGui, the draw lists) and the records
 // list's top row in view, so time per frame and how far a list scrolled can be had.
 void WindowApp::report_frame() {
-  if (report_frames_ && frames_drawn_ == 1) std::cout << "first-frame" << std::endl;
+  if (report_frames_ && frames_drawn_ == 1) std::cout << "first-frame " << view_.renderer << std::endl;
   if (report_frames_ && !reported_data_frame_ && state_->version > 0) {  // the home is open and shown
     std::cout << "first-data-frame " << frames_drawn_ << std::endl;
     reported_data_frame_ = true;

@@ -4,7 +4,7 @@
 // list did scroll, and CPU used by an idle window. Run by bench/client/run.sh under xvfb-run, which
 // writes the results into docs/benchmarks.md.
 //
-//   outpost_bench_client [--records N]... [--renderer opengl|software]... [--outpost PATH]
+//   outpost_bench_client [--records N]... [--renderer auto|opengl|software]... [--outpost PATH]
 //                        [--scroll-frames F] [--idle-seconds S] [--size WxH]
 //
 // stdout: one JSON line per record count and renderer. Everything else goes to stderr.
@@ -83,7 +83,7 @@ Options parse_options(int argc, char** argv) {
     const std::string value = argv[++i];
     if (arg == "--records")
       options.records.push_back(static_cast<size_t>(positive(arg, value)));
-    else if (arg == "--renderer" && (value == "opengl" || value == "software"))
+    else if (arg == "--renderer" && (value == "auto" || value == "opengl" || value == "software"))
       options.renderers.push_back(value);
     else if (arg == "--outpost")
       options.outpost = value;
@@ -98,7 +98,8 @@ Options parse_options(int argc, char** argv) {
                                   " (see the head of bench/client/bench_client.cpp)");
   }
   if (options.records.empty()) options.records = {1000, 100000};
-  if (options.renderers.empty()) options.renderers = {"opengl", "software"};
+  // "auto": no flag, the renderer the window picks by itself (the targets are judged on it).
+  if (options.renderers.empty()) options.renderers = {"auto", "opengl", "software"};
   return options;
 }
 
@@ -205,7 +206,7 @@ class Window {
   Window(const Options& options, const std::string& home, const std::string& renderer,
          const std::optional<std::string>& script) {
     std::vector<std::string> args = {options.outpost, "--home", home, "--size", options.size, "--report-frames"};
-    args.push_back(renderer == "software" ? "--software-renderer" : "--opengl");
+    if (renderer != "auto") args.push_back(renderer == "software" ? "--software-renderer" : "--opengl");
     if (script) args.insert(args.end(), {"--script", *script});
     int pipe_fds[2];
     if (pipe(pipe_fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
@@ -315,8 +316,11 @@ Mark parse_mark(const std::string& line) {
 Json startup_and_idle(const Options& options, const std::string& home, const std::string& renderer) {
   std::vector<double> first_frames;
   std::vector<double> first_data_frames;
+  std::string drawn_with;  // what the window says it draws with: "auto" shows what it picked
   auto start = [&](Window& window) {
-    first_frames.push_back(window.expect("first-frame").second);
+    const auto [line, seconds] = window.expect("first-frame");
+    first_frames.push_back(seconds);
+    drawn_with = line.substr(std::min(line.size(), std::strlen("first-frame ")));
     first_data_frames.push_back(window.expect("first-data-frame").second);
   };
   for (int sample = 1; sample < kStartSamples; ++sample) {
@@ -341,7 +345,8 @@ Json startup_and_idle(const Options& options, const std::string& home, const std
   const int64_t rss_file = status_bytes(window.pid(), "RssFile");
   kill(window.pid(), SIGTERM);  // SDL turns it into a quit event
   if (const int code = window.wait(); code != 0) throw std::runtime_error("the idle window exited with " + std::to_string(code));
-  return Json{{"first_frame_seconds", first_frame},
+  return Json{{"drawn_with", drawn_with},
+              {"first_frame_seconds", first_frame},
               {"first_frame_samples", first_frames},
               {"first_data_frame_seconds", first_data_frame},
               {"idle_seconds", options.idle_seconds},
