@@ -4,9 +4,11 @@
 #include <optional>
 
 #include "client/bundle.h"
+#include "client/curl_module.h"
 #include "client/forms_commands.h"
 #include "client/home.h"
 #include "client/library.h"
+#include "client/modules.h"
 #include "client/share.h"
 #include "registry/server.h"
 #include "platform/cli_args.h"
@@ -404,8 +406,12 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
 
 }  // namespace
 
-TransportFactory curl_transport_factory() {
-  return [](const std::string& url) { return std::make_unique<sync::CurlTransport>(url); };
+TransportFactory curl_transport_factory(sync::CurlTransport::Options options) {
+  return [options = std::move(options)](const std::string& url) {
+    static const auto make = reinterpret_cast<OutpostCurlTransport>(
+        module_symbol("outpost-curl.so", OUTPOST_BUILD_CURL_MODULE, kOutpostCurlTransportSymbol));
+    return std::unique_ptr<sync::Transport>(make(url, options));
+  };
 }
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,

@@ -1,8 +1,6 @@
-// The text layer of a PDF, from poppler, in a module of its own (outpost-pdf-text.so) that
-// text_extraction.cpp loads the first time a PDF is indexed: poppler and the libraries only it
-// needs would otherwise be mapped and bound at every start of outpost (about 11 ms of CPU before
-// main here, on the window's first frame too), and most runs never read a PDF. Both sides are
-// built together, so the entry point takes C++ types; only its name is unmangled, for dlsym.
+// The text layer of a PDF, from poppler, in the module outpost-pdf-text.so (client/modules.h)
+// that text_extraction.cpp loads the first time a PDF is indexed: poppler and the libraries only
+// it needs cost every start of outpost about 11 ms of CPU before main here.
 #pragma once
 
 #include <cstddef>

@@ -1,15 +1,15 @@
 #include "client/text_extraction.h"
 
-#include <dlfcn.h>
 #include <md4c.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <filesystem>
 #include <iterator>
 #include <memory>
 
+#include "client/home.h"
+#include "client/modules.h"
 #include "client/pdf_text.h"
 #include "platform/files.h"
 #include "platform/utf8.h"
@@ -60,31 +60,16 @@ int ignore_span(MD_SPANTYPE, void*, void*) { return 0; }
 
 void log_debug(const std::string& message) { log::debug(message); }
 
-// Where outpost-pdf-text.so is (client/pdf_text.h): installed beside the program's libraries,
-// next to the binary, or in the build tree.
-std::vector<std::filesystem::path> pdf_module_candidates() {
-  std::vector<std::filesystem::path> paths;
-  std::error_code error;
-  const std::filesystem::path executable = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (!error) {
-    paths.push_back(executable.parent_path().parent_path() / "lib" / "outpost" / "outpost-pdf-text.so");
-    paths.push_back(executable.parent_path() / "outpost-pdf-text.so");
-  }
-  paths.emplace_back(OUTPOST_BUILD_PDF_MODULE);
-  return paths;
-}
-
-// Loaded once, by the first PDF; never unloaded. Null, said once, when no module loads.
+// Loaded once, by the first PDF (client/modules.h). Null, said once, when it does not load.
 OutpostPdfText pdf_module() {
-  static const OutpostPdfText entry = [] () -> OutpostPdfText {
-    std::string reasons;
-    for (const std::filesystem::path& path : pdf_module_candidates()) {
-      if (void* module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL))
-        if (void* symbol = dlsym(module, kOutpostPdfTextSymbol)) return reinterpret_cast<OutpostPdfText>(symbol);
-      reasons += std::string("; ") + dlerror();
+  static const OutpostPdfText entry = []() -> OutpostPdfText {
+    try {
+      return reinterpret_cast<OutpostPdfText>(
+          module_symbol("outpost-pdf-text.so", OUTPOST_BUILD_PDF_MODULE, kOutpostPdfTextSymbol));
+    } catch (const ClientError& error) {
+      log::warn(std::string("PDF files are indexed by their title and summary only: ") + error.what());
+      return nullptr;
     }
-    log::warn("PDF files are indexed by their title and summary only: cannot load outpost-pdf-text.so" + reasons);
-    return nullptr;
   }();
   return entry;
 }

@@ -21,6 +21,7 @@
 #include "client/app/sync_schedule.h"
 #include "client/app/text.h"
 #include "client/app/worker.h"
+#include "client/cli.h"
 #include "form_records/form_records.h"
 #include "forms/xlsform_reader.h"
 #include "platform/files.h"
@@ -28,7 +29,6 @@
 #include "support/published_forms.h"
 #include "support/temp_dir.h"
 #include "support/world.h"
-#include "sync/curl_transport.h"
 
 namespace {
 
@@ -52,10 +52,11 @@ struct Registry {
   std::string invite() {
     return registry.registry.invite(registry::Registry::cli_admin(), org, registry::Role::Field);
   }
+  client::TransportFactory curl = client::curl_transport_factory();  // the app's own: outpost-curl.so
   client::TransportFactory transports() {
     return [this](const std::string& url) -> std::unique_ptr<sync::Transport> {
       if (url == kRegistryUrl) return std::make_unique<test::InProcessTransport>(registry);
-      return std::make_unique<sync::CurlTransport>(url);
+      return curl(url);
     };
   }
   AppModel::Options options() {
@@ -96,6 +97,13 @@ void load_english() { app::translator().load(app::i18n_directory(), "en"); }
 }  // namespace
 
 // --- Enrollment
+
+TEST_CASE("app model: HTTP goes through the module outpost-curl.so; a refused connection is a TransportError") {
+  const std::unique_ptr<sync::Transport> transport = client::curl_transport_factory()(kNobodyUrl);
+  sync::HttpRequest request;
+  request.path = "/v1/sync";
+  CHECK_THROWS_AS(transport->send(request), sync::TransportError);
+}
 
 TEST_CASE("app model: enrolling explains a bad address, a missing or refused code, an unreachable registry") {
   TempHome home;

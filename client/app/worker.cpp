@@ -3,7 +3,7 @@
 #include <pthread.h>
 
 #include "platform/log.h"
-#include "sync/curl_transport.h"
+#include "client/cli.h"
 
 namespace outpost::app {
 
@@ -73,12 +73,11 @@ void Worker::run() {
 void Worker::open_home() {
   AppModel::Options model_options;
   model_options.transports = options_.transports;
-  if (!model_options.transports)
-    model_options.transports = [this](const std::string& url) {
-      sync::CurlTransport::Options curl;
-      curl.cancelled = [this] { return stopping_.load(); };
-      return std::make_unique<sync::CurlTransport>(url, curl);
-    };
+  if (!model_options.transports) {
+    sync::CurlTransport::Options curl;
+    curl.cancelled = [this] { return stopping_.load(); };
+    model_options.transports = client::curl_transport_factory(std::move(curl));
+  }
   model_options.sync.max_attempts = options_.sync_attempts;
   model_options.sync.sleep = [this](std::chrono::milliseconds wait) {
     std::unique_lock<std::mutex> lock(mutex_);
