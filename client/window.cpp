@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <iostream>
@@ -123,18 +124,18 @@ class ImGuiSession {
   ImGuiSession& operator=(const ImGuiSession&) = delete;
 };
 
-// Dear ImGui's font atlas for the appearance most displays get (no DPI or text scaling), built
-// on another thread while SDL starts and the window and its renderer open: fontconfig, reading
-// the fonts and rasterising about 1,600 letters per face take about as long as SDL_Init, and on
-// 2 cores the two overlap. It fills the context's own atlas, which nothing else touches until
-// wait() (called before Dear ImGui's backends start, so the main thread makes no call into Dear
-// ImGui meanwhile). The first appearance takes it when it has that scale; any other builds its
-// own atlas, as every later change of appearance does.
+// Dear ImGui's font atlas for the appearance most displays get (no DPI or text scaling), read
+// from the cache (or built, the first time: fontconfig, reading the fonts and rasterising about
+// 1,600 letters per face take about as long as SDL_Init) on another thread while SDL starts and
+// the window and its renderer open. It fills the context's own atlas, which nothing else touches
+// until wait() (called before Dear ImGui's backends start, so the main thread makes no call into
+// Dear ImGui meanwhile). The first appearance takes it when it has that scale; any other loads
+// its own atlas, as every later change of appearance does.
 class EarlyFonts {
  public:
-  explicit EarlyFonts(ImFontAtlas& atlas)
-      : built_(std::async(std::launch::async, [&atlas] {
-          ui::Fonts fonts = ui::load_fonts(atlas, kAppearance);
+  EarlyFonts(ImFontAtlas& atlas, const std::string& cache_directory)
+      : built_(std::async(std::launch::async, [&atlas, cache_directory] {
+          ui::Fonts fonts = ui::load_fonts(atlas, kAppearance, cache_directory);
           unsigned char* pixels = nullptr;
           int width = 0;
           int height = 0;
@@ -160,6 +161,14 @@ class EarlyFonts {
   static constexpr ui::Appearance kAppearance{};
   std::future<ui::Fonts> built_;
 };
+
+// Where the window keeps what it can build again (the font atlas, client/ui/font_cache.h):
+// $XDG_CACHE_HOME/outpost, else ~/.cache/outpost; nowhere without either.
+std::string cache_directory() {
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) return std::string(cache) + "/outpost";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/outpost";
+  return {};
+}
 
 Uint32 register_wake_event() {
   const Uint32 type = SDL_RegisterEvents(1);
@@ -222,7 +231,8 @@ class WindowApp {
   app::Worker::Options worker_options(const std::string& home);
 
   ImGuiSession imgui_;
-  EarlyFonts early_fonts_{*ImGui::GetIO().Fonts};  // from here until the display is open
+  const std::string cache_directory_ = cache_directory();
+  EarlyFonts early_fonts_{*ImGui::GetIO().Fonts, cache_directory_};  // from here until the display is open
   SdlVideo sdl_;
   Uint32 wake_event_;
   std::atomic<bool> wake_pending_{false};
@@ -337,7 +347,7 @@ void WindowApp::update_appearance() {
   if (std::optional<ui::Fonts> early = early_fonts_.take(wanted))
     fonts_ = *early;
   else
-    fonts_ = ui::load_fonts(*io.Fonts, wanted);
+    fonts_ = ui::load_fonts(*io.Fonts, wanted, cache_directory_);
   view_.font_file = fonts_.file;
   ui::apply_style(ImGui::GetStyle(), wanted);
   // The renderer keeps its own copy of the atlas, so the pixels here can go once it has it. The

@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 namespace outpost::files {
@@ -29,11 +27,29 @@ void ensure_directory(const std::string& path) {
 bool exists(const std::string& path) { return std::filesystem::exists(path); }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read", path);
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("cannot read", path);
+  // Read in place into a string of the file's size (plus one byte, to see the end at once); the
+  // size is only a hint, as a file may grow meanwhile and some report none.
+  struct stat info {};
+  std::string content(::fstat(fd, &info) == 0 && info.st_size > 0 ? static_cast<size_t>(info.st_size) + 1 : 4096, '\0');
+  size_t length = 0;
+  for (;;) {
+    if (length == content.size()) content.resize(content.size() * 2);
+    const ssize_t n = ::read(fd, content.data() + length, content.size() - length);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int saved = errno;
+      ::close(fd);
+      errno = saved;
+      fail("cannot read", path);
+    }
+    if (n == 0) break;
+    length += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  content.resize(length);
+  return content;
 }
 
 void write_file_atomic(const std::string& path, const std::string& content, bool private_to_user) {

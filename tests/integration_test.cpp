@@ -1600,7 +1600,8 @@ TEST_CASE("integration: the window enrolls and syncs, driven by a script under x
                                      OUTPOST_BIN, "--home", tablet.home(), "--size", "1024x700", "--script", script};
     if (choice == Choice::Software) argv.push_back("--software-renderer");
     if (choice == Choice::OpenGL) argv.push_back("--opengl");
-    const ProcessResult window = outpost::test::run_process(argv, {{{"LC_ALL", "C"}, {"OUTPOST_LOG", "info"}}, 120s});
+    const ProcessResult window = outpost::test::run_process(
+        argv, {{{"LC_ALL", "C"}, {"OUTPOST_LOG", "info"}, {"XDG_CACHE_HOME", tablet.home() + "/cache"}}, 120s});
     REQUIRE_MESSAGE(window.succeeded(), window.describe());
     CHECK_MESSAGE(contains(window.err, software ? "drawing with SDL_Renderer (software)" : "drawing with OpenGL"),
                   window.err);
@@ -1925,8 +1926,12 @@ TEST_CASE("integration: the window fills and finalizes a form, syncs, and the re
                                     "quit\n");
   const std::vector<std::string> argv = {"xvfb-run", "--auto-servernum", "--server-args=-screen 0 1024x700x24",
                                          OUTPOST_BIN, "--home", tablet.home(), "--size", "1024x700", "--script", script};
-  const ProcessResult window = outpost::test::run_process(argv, {{{"LC_ALL", "C"}, {"OUTPOST_LOG", "info"}}, 120s});
+  const std::string cache = tablet.home() + "/cache";
+  const ProcessResult window =
+      outpost::test::run_process(argv, {{{"LC_ALL", "C"}, {"OUTPOST_LOG", "info"}, {"XDG_CACHE_HOME", cache}}, 120s});
   REQUIRE_MESSAGE(window.succeeded(), window.describe());
+  // The font atlas it built is kept for the next start (client/ui/font_cache.h).
+  CHECK(std::distance(std::filesystem::directory_iterator(cache + "/outpost"), std::filesystem::directory_iterator()) == 1);
 
   std::vector<std::string> submitted;
   {

@@ -5,8 +5,11 @@
 
 #include <doctest/doctest.h>
 #include <imgui.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -14,10 +17,12 @@
 
 #include "client/app/assets.h"
 #include "client/app/i18n.h"
+#include "client/ui/font_cache.h"
 #include "client/ui/screens.h"
 #include "client/ui/script.h"
 #include "client/ui/theme.h"
 #include "client/ui/widgets.h"
+#include "platform/files.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -717,6 +722,135 @@ TEST_CASE("ui: Noto Sans is found through fontconfig with Latin, Vietnamese, Cyr
   for (const ImWchar letter : {ImWchar(0x00E9), ImWchar(0x1EC7), ImWchar(0x0416), ImWchar(0x03A9), ImWchar(0x2026)})
     CHECK_MESSAGE(imgui.fonts().body->FindGlyphNoFallback(letter) != nullptr, "U+" << std::hex << letter);
   CHECK_FALSE(ui::find_font_file("No Such Family", "No Such Family"));
+}
+
+// --- The font atlas kept on disk (client/ui/font_cache.h)
+
+namespace {
+
+// The one file in `directory` and its inode: a kept atlas written again is a new file.
+std::pair<std::string, std::filesystem::path> only_file(const std::string& directory) {
+  std::vector<std::filesystem::path> found;
+  for (const auto& entry : std::filesystem::directory_iterator(directory)) found.push_back(entry.path());
+  REQUIRE(found.size() == 1);
+  struct stat info {};
+  REQUIRE(::stat(found[0].c_str(), &info) == 0);
+  return {std::to_string(info.st_ino), found[0]};
+}
+
+void check_same_atlas(const ImFontAtlas& built, const ImFontAtlas& kept) {
+  REQUIRE(kept.TexWidth == built.TexWidth);
+  REQUIRE(kept.TexHeight == built.TexHeight);
+  CHECK(std::memcmp(kept.TexPixelsAlpha8, built.TexPixelsAlpha8, static_cast<size_t>(built.TexWidth * built.TexHeight)) == 0);
+  CHECK(kept.TexUvWhitePixel.x == built.TexUvWhitePixel.x);
+  CHECK(kept.TexUvWhitePixel.y == built.TexUvWhitePixel.y);
+  CHECK(std::memcmp(kept.TexUvLines, built.TexUvLines, sizeof built.TexUvLines) == 0);
+  CHECK(kept.TexReady);
+  REQUIRE(kept.Fonts.Size == built.Fonts.Size);
+  for (int index = 0; index < built.Fonts.Size; ++index) {
+    const ImFont& a = *built.Fonts[index];
+    const ImFont& b = *kept.Fonts[index];
+    CHECK(b.FontSize == a.FontSize);
+    CHECK(b.Ascent == a.Ascent);
+    CHECK(b.Descent == a.Descent);
+    CHECK(b.FallbackChar == a.FallbackChar);
+    CHECK(b.EllipsisChar == a.EllipsisChar);
+    CHECK(b.DotChar == a.DotChar);
+    CHECK(b.FallbackAdvanceX == a.FallbackAdvanceX);
+    REQUIRE(b.Glyphs.Size == a.Glyphs.Size);
+    for (int glyph = 0; glyph < a.Glyphs.Size; ++glyph) {
+      const ImFontGlyph& x = a.Glyphs[glyph];
+      const ImFontGlyph& y = b.Glyphs[glyph];
+      CHECK((y.Codepoint == x.Codepoint && y.Visible == x.Visible && y.Colored == x.Colored && y.AdvanceX == x.AdvanceX &&
+             y.X0 == x.X0 && y.Y0 == x.Y0 && y.X1 == x.X1 && y.Y1 == x.Y1 && y.U0 == x.U0 && y.V0 == x.V0 &&
+             y.U1 == x.U1 && y.V1 == x.V1));
+    }
+    CHECK(b.IndexAdvanceX.Size == a.IndexAdvanceX.Size);
+    CHECK(std::equal(a.IndexAdvanceX.begin(), a.IndexAdvanceX.end(), b.IndexAdvanceX.begin(), b.IndexAdvanceX.end()));
+    CHECK(std::equal(a.IndexLookup.begin(), a.IndexLookup.end(), b.IndexLookup.begin(), b.IndexLookup.end()));
+    const char* text = "Élément, Ωμέγα, Жук, tiếng Việt… 12 345 €";
+    const ImVec2 size_a = a.CalcTextSizeA(a.FontSize, 1e9f, 300.0f, text);
+    const ImVec2 size_b = b.CalcTextSizeA(b.FontSize, 1e9f, 300.0f, text);
+    CHECK(size_b.x == size_a.x);
+    CHECK(size_b.y == size_a.y);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("ui: the font atlas kept on disk comes back as Dear ImGui built it, and is not built again") {
+  test::TempDir cache;
+  ImFontAtlas built;
+  const ui::Fonts fonts = ui::load_fonts(built, {}, cache.path());
+  REQUIRE_MESSAGE(!fonts.file.empty(), "install fonts-noto-core");
+  CHECK(built.IsBuilt());  // with a cache, load_fonts builds
+  const auto [inode, file] = only_file(cache.path());
+
+  ImFontAtlas kept;
+  const ui::Fonts again = ui::load_fonts(kept, {}, cache.path());
+  CHECK(only_file(cache.path()).first == inode);  // read, not written again
+  CHECK(again.file == fonts.file);
+  CHECK(again.body == kept.Fonts[0]);
+  CHECK(again.heading == kept.Fonts[1]);
+  check_same_atlas(built, kept);
+
+  // Another text size is another atlas, kept beside the first.
+  ImFontAtlas larger;
+  ui::Appearance appearance;
+  appearance.text_scale = 1.25f;
+  ui::load_fonts(larger, appearance, cache.path());
+  CHECK(larger.Fonts[0]->FontSize > built.Fonts[0]->FontSize);
+  CHECK(std::distance(std::filesystem::directory_iterator(cache.path()), std::filesystem::directory_iterator()) == 2);
+}
+
+TEST_CASE("ui: a damaged kept font atlas is built again and replaced") {
+  test::TempDir cache;
+  ImFontAtlas first;
+  ui::load_fonts(first, {}, cache.path());
+  const std::filesystem::path file = only_file(cache.path()).second;
+  const std::string whole = files::read_file(file.string());
+  for (const std::string& damage : {std::string("not an atlas"), whole.substr(0, whole.size() / 2), std::string()}) {
+    CAPTURE(damage.size());
+    files::write_file_atomic(file.string(), damage);
+    ImFontAtlas rebuilt;
+    const ui::Fonts fonts = ui::load_fonts(rebuilt, {}, cache.path());
+    REQUIRE(fonts.body != nullptr);
+    CHECK(fonts.body->FindGlyphNoFallback(ImWchar(0x1EC7)) != nullptr);
+    check_same_atlas(first, rebuilt);
+    CHECK(files::read_file(file.string()) == whole);  // kept again, whole
+  }
+}
+
+TEST_CASE("ui: a kept font atlas is for its request and its font files as they were") {
+  const std::optional<std::string> noto = ui::find_font_file("Noto Sans:style=Regular", "Noto Sans");
+  REQUIRE_MESSAGE(noto, "install fonts-noto-core");
+  test::TempDir dir;
+  const std::string font = dir.file("font.ttf");
+  files::write_file_atomic(font, files::read_file(*noto));
+  ImFontAtlas atlas;
+  atlas.AddFontFromFileTTF(font.c_str(), 17.0f);
+  atlas.Build();
+  const std::string kept = dir.file("kept.atlas");
+  ui::save_font_atlas(kept, atlas, {"request", {font}});
+
+  ImFontAtlas back;
+  const auto files_named = ui::load_font_atlas(kept, "request", back);
+  REQUIRE(files_named);
+  CHECK(*files_named == std::vector<std::string>{font});
+  check_same_atlas(atlas, back);
+  CHECK_FALSE(ui::load_font_atlas(kept, "another request", back));
+  CHECK(back.Fonts.empty());
+  CHECK_FALSE(ui::load_font_atlas(dir.file("none.atlas"), "request", back));
+
+  files::write_file_atomic(font, files::read_file(*noto) + "x");  // the font changed
+  CHECK_FALSE(ui::load_font_atlas(kept, "request", back));
+  std::filesystem::remove(font);
+  CHECK_FALSE(ui::load_font_atlas(kept, "request", back));
+
+  ImFontAtlas unbuilt;
+  unbuilt.AddFontDefault();
+  CHECK_THROWS_WITH(ui::save_font_atlas(dir.file("unbuilt.atlas"), unbuilt, {"request", {font}}),
+                    doctest::Contains("not built"));
 }
 
 TEST_CASE("ui: sizes follow the display's DPI, within what a small screen can show") {

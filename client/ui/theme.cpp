@@ -3,8 +3,11 @@
 #include <fontconfig/fontconfig.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 
+#include "client/ui/font_cache.h"
+#include "platform/crypto.h"
 #include "platform/files.h"
 #include "platform/log.h"
 
@@ -42,16 +45,36 @@ const ImWchar* glyph_ranges(ImFontAtlas& atlas) {
   return ranges.Data;
 }
 
-ImFont* add_font(ImFontAtlas& atlas, const std::optional<std::string>& file, float pixels) {
+ImFontConfig font_config() {
   ImFontConfig config;
   // One horizontal sample and whole-pixel glyphs: a quarter of the default atlas, and crisp.
   config.OversampleH = 1;
   config.PixelSnapH = true;
+  return config;
+}
+
+ImFont* add_font(ImFontAtlas& atlas, const std::optional<std::string>& file, float pixels) {
+  ImFontConfig config = font_config();
   if (!file) {
     config.SizePixels = pixels;
     return atlas.AddFontDefault(&config);
   }
   return atlas.AddFontFromFileTTF(file->c_str(), pixels, &config, glyph_ranges(atlas));
+}
+
+// All that shapes the atlas besides the font files: a kept atlas is for this request only.
+std::string atlas_request(ImFontAtlas& atlas, float body_pixels, float heading_pixels) {
+  const ImFontConfig config = font_config();
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "Dear ImGui %d, ImWchar %zu; Noto Sans Regular %.3f, Noto Sans Bold %.3f; oversampling %dx%d%s; "
+                "atlas width %d, padding %d, flags %d; ranges",
+                IMGUI_VERSION_NUM, sizeof(ImWchar), static_cast<double>(body_pixels), static_cast<double>(heading_pixels),
+                config.OversampleH, config.OversampleV, config.PixelSnapH ? ", pixel-snapped" : "", atlas.TexDesiredWidth,
+                atlas.TexGlyphPadding, atlas.Flags);
+  std::string request = text;
+  for (const ImWchar* range = glyph_ranges(atlas); *range; ++range) request += " " + std::to_string(*range);
+  return request;
 }
 
 }  // namespace
@@ -92,7 +115,18 @@ std::optional<std::string> find_font_file(const char* pattern_text, const char* 
   return path;
 }
 
-Fonts load_fonts(ImFontAtlas& atlas, const Appearance& appearance) {
+Fonts load_fonts(ImFontAtlas& atlas, const Appearance& appearance, const std::string& cache_directory) {
+  const float scale = appearance.scale();
+  const float body_pixels = kBodyPixels * scale;
+  const float heading_pixels = kHeadingPixels * scale;
+  // A kept atlas needs neither fontconfig nor the fonts: it names the files it was built from.
+  const std::string request = atlas_request(atlas, body_pixels, heading_pixels);
+  const std::string cache_file =
+      cache_directory.empty() ? "" : cache_directory + "/fonts-" + crypto::sha256_hex(request).substr(0, 16) + ".atlas";
+  if (!cache_file.empty())
+    if (const auto files = load_font_atlas(cache_file, request, atlas))
+      return Fonts{atlas.Fonts[0], atlas.Fonts[1], files->front()};
+
   static const std::optional<std::string> regular = find_font_file("Noto Sans:style=Regular", "Noto Sans");
   static const std::optional<std::string> bold = find_font_file("Noto Sans:style=Bold", "Noto Sans");
   static bool reported = false;
@@ -104,10 +138,17 @@ Fonts load_fonts(ImFontAtlas& atlas, const Appearance& appearance) {
 
   atlas.Clear();
   Fonts fonts;
-  const float scale = appearance.scale();
-  fonts.body = add_font(atlas, regular, kBodyPixels * scale);
-  fonts.heading = add_font(atlas, bold ? bold : regular, kHeadingPixels * scale);
+  fonts.body = add_font(atlas, regular, body_pixels);
+  fonts.heading = add_font(atlas, bold ? bold : regular, heading_pixels);
   fonts.file = regular.value_or("");
+  if (!cache_file.empty() && regular) {
+    atlas.Build();
+    try {
+      save_font_atlas(cache_file, atlas, {request, {*regular, bold.value_or(*regular)}});
+    } catch (const std::exception& error) {
+      log::warn(std::string("the fonts will be built again at the next start: ") + error.what());
+    }
+  }
   return fonts;
 }
 

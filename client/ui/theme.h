@@ -39,8 +39,10 @@ struct Fonts {
 
 // Refills `atlas` for `appearance`: Noto Sans with Latin (and its extensions, Vietnamese
 // included), Cyrillic and Greek; the built-in font, with a logged warning, when fontconfig finds
-// no Noto Sans. The caller builds the atlas (and hands it to the renderer).
-Fonts load_fonts(ImFontAtlas& atlas, const Appearance& appearance);
+// no Noto Sans. With a `cache_directory`, the atlas comes built, from there when it was kept for
+// this appearance and the font files are unchanged (font_cache.h), and is kept there otherwise.
+// Without, the caller builds the atlas (and hands it to the renderer).
+Fonts load_fonts(ImFontAtlas& atlas, const Appearance& appearance, const std::string& cache_directory = {});
 // The file fontconfig matches for `pattern` ("Noto Sans:style=Bold"), when its family is `family`.
 std::optional<std::string> find_font_file(const char* pattern, const char* family);
 
