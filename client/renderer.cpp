@@ -56,6 +56,8 @@ class GlRenderer final : public Renderer {
       SDL_GL_DeleteContext(context_);
       throw std::runtime_error("the OpenGL library lacks basic functions");
     }
+    clear();
+    present();
     if (before_imgui) before_imgui();
     ImGui_ImplSDL2_InitForOpenGL(window, context_);
     if (!ImGui_ImplOpenGL3_Init("#version 130")) {
@@ -80,10 +82,7 @@ class GlRenderer final : public Renderer {
     ImGui_ImplSDL2_NewFrame();
   }
   void render(ImDrawData* draw_data) override {
-    SDL_GL_GetDrawableSize(window_, &width_, &height_);
-    gl_.Viewport(0, 0, width_, height_);
-    gl_.ClearColor(kClear[0] / 255.0f, kClear[1] / 255.0f, kClear[2] / 255.0f, 1.0f);
-    gl_.Clear(GL_COLOR_BUFFER_BIT);
+    clear();
     ImGui_ImplOpenGL3_RenderDrawData(draw_data);
   }
   void present() override { SDL_GL_SwapWindow(window_); }
@@ -104,6 +103,13 @@ class GlRenderer final : public Renderer {
   }
 
  private:
+  void clear() {
+    SDL_GL_GetDrawableSize(window_, &width_, &height_);
+    gl_.Viewport(0, 0, width_, height_);
+    gl_.ClearColor(kClear[0] / 255.0f, kClear[1] / 255.0f, kClear[2] / 255.0f, 1.0f);
+    gl_.Clear(GL_COLOR_BUFFER_BIT);
+  }
+
   SDL_Window* window_;
   SDL_GLContext context_ = nullptr;
   GlFunctions gl_;
@@ -216,6 +222,8 @@ class SdlRenderer final : public Renderer {
     SDL_GetRendererInfo(renderer_, &info);
     software_ = (info.flags & SDL_RENDERER_SOFTWARE) != 0;
     description_ = std::string("SDL_Renderer (") + (info.name ? info.name : "unknown") + ")";
+    clear();
+    present();
     if (before_imgui) before_imgui();
     ImGui_ImplSDL2_InitForSDLRenderer(window);
     ImGui_ImplSDLRenderer_Init(renderer_);
@@ -235,8 +243,7 @@ class SdlRenderer final : public Renderer {
     ImGui_ImplSDL2_NewFrame();
   }
   void render(ImDrawData* draw_data) override {
-    SDL_SetRenderDrawColor(renderer_, kClear[0], kClear[1], kClear[2], 255);
-    SDL_RenderClear(renderer_);
+    clear();
     if (software_)
       render_for_software(renderer_, *draw_data);
     else
@@ -258,6 +265,11 @@ class SdlRenderer final : public Renderer {
   }
 
  private:
+  void clear() {
+    SDL_SetRenderDrawColor(renderer_, kClear[0], kClear[1], kClear[2], 255);
+    SDL_RenderClear(renderer_);
+  }
+
   SDL_Renderer* renderer_ = nullptr;
   bool software_ = false;  // SDL's own rasteriser on the CPU
   std::string description_;

@@ -126,11 +126,13 @@ class ImGuiSession {
 
 // Dear ImGui's font atlas for the appearance most displays get (no DPI or text scaling), read
 // from the cache (or built, the first time: fontconfig, reading the fonts and rasterising about
-// 1,600 letters per face take about as long as SDL_Init) on another thread while SDL starts and
-// the window and its renderer open. It fills the context's own atlas, which nothing else touches
-// until wait() (called before Dear ImGui's backends start, so the main thread makes no call into
-// Dear ImGui meanwhile). The first appearance takes it when it has that scale; any other loads
-// its own atlas, as every later change of appearance does.
+// 1,600 letters per face) on another thread while the window and its renderer open and show the
+// window's background. It starts once SDL is up: SDL_Init reads the X input method's compose
+// table a character at a time through stdio, which takes a lock per character once a second
+// thread exists (25 ms alone here, 45 ms beside this one). It fills the context's own atlas,
+// which nothing else touches until wait() (called before Dear ImGui's backends start, so the main
+// thread makes no call into Dear ImGui meanwhile). The first appearance takes it when it has that
+// scale; any other loads its own atlas, as every later change of appearance does.
 class EarlyFonts {
  public:
   EarlyFonts(ImFontAtlas& atlas, const std::string& cache_directory)
@@ -232,8 +234,8 @@ class WindowApp {
 
   ImGuiSession imgui_;
   const std::string cache_directory_ = cache_directory();
-  EarlyFonts early_fonts_{*ImGui::GetIO().Fonts, cache_directory_};  // from here until the display is open
   SdlVideo sdl_;
+  EarlyFonts early_fonts_{*ImGui::GetIO().Fonts, cache_directory_};  // from here until the display is open
   Uint32 wake_event_;
   std::atomic<bool> wake_pending_{false};
   Display display_;
