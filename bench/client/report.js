@@ -102,10 +102,10 @@ function build(opts) {
     '',
     `Run ${m.date} on ${m.nproc} × ${m.cpu}, ${m.memory} RAM, Linux ${m.kernel}; code at ${revision()}.`,
     `Each replica holds N \`submissions\` (of a household survey, one in ten a draft) and N \`materials\`; the window is ${first.size} ` +
-      'under Xvfb; the longest list is scrolled one wheel notch a frame; idle is ' +
+      'under Xvfb (`-noreset`, as a desktop\'s display server, which other clients keep from resetting between starts); the longest list is scrolled one wheel notch a frame; idle is ' +
       `${first.idle_seconds} s with no input, 3 s after the first frame; the first frame is the median of ` +
       `${(first.first_frame_samples || []).length} starts, after one start that builds the font atlas the next ones ` +
-      'read (client/ui/font_cache.h), timed apart ("no font cache"). "auto" starts the window without a flag; "opengl" asks ` +
+      'read (client/ui/font_cache.h), timed apart ("no font cache"). "auto" starts the window without a flag; "opengl" asks ' +
       'for OpenGL (`--opengl`), "software" for SDL\'s software renderer (`--software-renderer`).',
     '',
     table(['renderer', 'records per collection', 'first frame (median, range)', 'first frame, no font cache',

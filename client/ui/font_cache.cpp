@@ -22,6 +22,8 @@ constexpr char kMagic[4] = {'O', 'P', 'F', 'A'};
 constexpr uint32_t kFormat = 1;
 constexpr uint32_t kByteOrder = 0x01020304;
 constexpr size_t kMaxAtlasBytes = 64u << 20;  // a 4096x4096 atlas and its glyphs fit well within
+constexpr size_t kGlyphBytes = sizeof(uint32_t) + 9 * sizeof(float);  // as put_font writes one
+constexpr size_t kRectBytes = 4 * sizeof(unsigned short) + sizeof(unsigned int) + 3 * sizeof(float);
 
 // --- Fields in and out
 
@@ -62,6 +64,12 @@ class Reader {
     return taken;
   }
   bool at_end() const { return rest_.empty(); }
+  // A count read from the file, checked against what is left before anything is allocated for it.
+  uint32_t get_count(size_t item_bytes) {
+    const uint32_t count = get<uint32_t>();
+    if (count > rest_.size() / item_bytes) throw std::runtime_error("it lists more than it holds");
+    return count;
+  }
 
  private:
   std::string_view rest_;
@@ -117,9 +125,7 @@ void get_font(Reader& in, ImFont& font) {
   font.FallbackChar = in.get<ImWchar>();
   font.EllipsisChar = in.get<ImWchar>();
   font.DotChar = in.get<ImWchar>();
-  const uint32_t count = in.get<uint32_t>();
-  if (count > 0x110000) throw std::runtime_error("it lists too many glyphs");
-  font.Glyphs.resize(static_cast<int>(count));
+  font.Glyphs.resize(static_cast<int>(in.get_count(kGlyphBytes)));
   for (ImFontGlyph& glyph : font.Glyphs) {
     const uint32_t packed = in.get<uint32_t>();
     glyph.Codepoint = packed & 0x3FFFFFFFu;
@@ -167,9 +173,7 @@ void get_atlas(Reader& in, ImFontAtlas& atlas, const std::vector<std::string>& n
   std::memcpy(atlas.TexUvLines, in.take(sizeof atlas.TexUvLines).data(), sizeof atlas.TexUvLines);
   atlas.PackIdMouseCursors = in.get<int>();
   atlas.PackIdLines = in.get<int>();
-  const uint32_t rects = in.get<uint32_t>();
-  if (rects > 1024) throw std::runtime_error("it lists too many shapes");
-  atlas.CustomRects.resize(static_cast<int>(rects));
+  atlas.CustomRects.resize(static_cast<int>(in.get_count(kRectBytes)));
   for (ImFontAtlasCustomRect& rect : atlas.CustomRects) {
     rect = ImFontAtlasCustomRect();
     rect.Width = in.get<unsigned short>();
@@ -246,8 +250,7 @@ std::optional<std::vector<std::string>> load_font_atlas(const std::string& path,
     Reader in(fields);
     if (in.get<uint32_t>() != kByteOrder) throw std::runtime_error("it was written on another kind of machine");
     if (in.get_text() != request) return std::nullopt;  // another appearance or build (not expected: named by it)
-    std::vector<std::string> files(in.get<uint32_t>());
-    if (files.size() > 16) throw std::runtime_error("it lists too many fonts");
+    std::vector<std::string> files(in.get_count(sizeof(uint32_t) + sizeof(FileStamp)));
     for (std::string& file : files) {
       file = in.get_text();
       if (!unchanged(file, in.get<FileStamp>())) {

@@ -146,7 +146,7 @@ Fonts load_fonts(ImFontAtlas& atlas, const Appearance& appearance, const std::st
     try {
       save_font_atlas(cache_file, atlas, {request, {*regular, bold.value_or(*regular)}});
     } catch (const std::exception& error) {
-      log::warn(std::string("the fonts will be built again at the next start: ") + error.what());
+      log::info(std::string("the fonts will be built again at the next start: ") + error.what());
     }
   }
   return fonts;
