@@ -39,6 +39,11 @@ class Writer {
     bytes_.append(text);
   }
   void put_bytes(const void* data, size_t size) { bytes_.append(static_cast<const char*>(data), size); }
+  // The fields one of the field lists below names, in its order (Reader reads them back).
+  template <typename... Values>
+  void operator()(const Values&... values) {
+    (put(values), ...);
+  }
   const std::string& bytes() const { return bytes_; }
 
  private:
@@ -50,11 +55,19 @@ class Reader {
  public:
   explicit Reader(std::string_view bytes) : rest_(bytes) {}
   template <typename Value>
-  Value get() {
+  void read(Value& value) {
     static_assert(std::is_trivially_copyable_v<Value>);
-    Value value;
     std::memcpy(&value, take(sizeof value).data(), sizeof value);
+  }
+  template <typename Value>
+  Value get() {
+    Value value;
+    read(value);
     return value;
+  }
+  template <typename... Values>
+  void operator()(Values&... values) {
+    (read(values), ...);
   }
   std::string get_text() { return std::string(take(get<uint32_t>())); }
   std::string_view take(size_t size) {
@@ -96,65 +109,65 @@ bool unchanged(const std::string& file, const FileStamp& then) {
 }
 
 // --- Atlas and fonts
+// Each field list serves both ways: with a Writer over the built atlas, with a Reader into a new one.
+
+template <typename Fields, typename Font>
+void font_fields(Fields& fields, Font& font) {
+  fields(font.FontSize, font.Ascent, font.Descent, font.Scale, font.MetricsTotalSurface, font.FallbackChar,
+         font.EllipsisChar, font.DotChar);
+}
+
+// A glyph's corners, texture coordinates and advance; its code point and flags are bit fields.
+template <typename Fields, typename Glyph>
+void glyph_fields(Fields& fields, Glyph& glyph) {
+  fields(glyph.AdvanceX, glyph.X0, glyph.Y0, glyph.X1, glyph.Y1, glyph.U0, glyph.V0, glyph.U1, glyph.V1);
+}
+
+// The white pixel, the baked lines and the mouse cursors Dear ImGui draws into every atlas.
+template <typename Fields, typename Atlas>
+void atlas_fields(Fields& fields, Atlas& atlas) {
+  fields(atlas.TexWidth, atlas.TexHeight, atlas.TexUvWhitePixel, atlas.TexUvLines, atlas.PackIdMouseCursors,
+         atlas.PackIdLines);
+}
+
+template <typename Fields, typename Rect>
+void rect_fields(Fields& fields, Rect& rect) {
+  fields(rect.Width, rect.Height, rect.X, rect.Y, rect.GlyphID, rect.GlyphAdvanceX, rect.GlyphOffset);
+}
+
+constexpr uint32_t kColored = 1u << 30;
+constexpr uint32_t kVisible = 1u << 31;
 
 void put_font(Writer& out, const ImFont& font) {
-  out.put(font.FontSize);
-  out.put(font.Ascent);
-  out.put(font.Descent);
-  out.put(font.Scale);
-  out.put(font.MetricsTotalSurface);
-  out.put(font.FallbackChar);
-  out.put(font.EllipsisChar);
-  out.put(font.DotChar);
+  font_fields(out, font);
   out.put(static_cast<uint32_t>(font.Glyphs.Size));
   for (const ImFontGlyph& glyph : font.Glyphs) {
-    out.put(static_cast<uint32_t>(glyph.Codepoint) | (glyph.Colored ? 1u << 30 : 0) | (glyph.Visible ? 1u << 31 : 0));
-    for (const float value : {glyph.AdvanceX, glyph.X0, glyph.Y0, glyph.X1, glyph.Y1, glyph.U0, glyph.V0, glyph.U1, glyph.V1})
-      out.put(value);
+    out.put(static_cast<uint32_t>(glyph.Codepoint) | (glyph.Colored ? kColored : 0) | (glyph.Visible ? kVisible : 0));
+    glyph_fields(out, glyph);
   }
 }
 
-// Reads a font into `font` (new, in `atlas`), then builds its look-up tables as Dear ImGui's
+// Reads a font into `font` (new, in its atlas), then builds its look-up tables as Dear ImGui's
 // own build does last: from the same glyphs they come out the same.
 void get_font(Reader& in, ImFont& font) {
-  font.FontSize = in.get<float>();
-  font.Ascent = in.get<float>();
-  font.Descent = in.get<float>();
-  font.Scale = in.get<float>();
-  font.MetricsTotalSurface = in.get<int>();
-  font.FallbackChar = in.get<ImWchar>();
-  font.EllipsisChar = in.get<ImWchar>();
-  font.DotChar = in.get<ImWchar>();
+  font_fields(in, font);
   font.Glyphs.resize(static_cast<int>(in.get_count(kGlyphBytes)));
   for (ImFontGlyph& glyph : font.Glyphs) {
     const uint32_t packed = in.get<uint32_t>();
-    glyph.Codepoint = packed & 0x3FFFFFFFu;
-    glyph.Colored = (packed >> 30) & 1u;
-    glyph.Visible = (packed >> 31) & 1u;
-    for (float* value : {&glyph.AdvanceX, &glyph.X0, &glyph.Y0, &glyph.X1, &glyph.Y1, &glyph.U0, &glyph.V0, &glyph.U1,
-                         &glyph.V1})
-      *value = in.get<float>();
+    glyph.Codepoint = packed & (kColored - 1);
+    glyph.Colored = (packed & kColored) != 0;
+    glyph.Visible = (packed & kVisible) != 0;
+    glyph_fields(in, glyph);
   }
   font.BuildLookupTable();
 }
 
 void put_atlas(Writer& out, const ImFontAtlas& atlas) {
-  out.put(atlas.TexWidth);
-  out.put(atlas.TexHeight);
-  out.put(atlas.TexUvWhitePixel);
-  out.put(atlas.TexUvLines);
-  out.put(atlas.PackIdMouseCursors);
-  out.put(atlas.PackIdLines);
+  atlas_fields(out, atlas);
   out.put(static_cast<uint32_t>(atlas.CustomRects.Size));
   for (const ImFontAtlasCustomRect& rect : atlas.CustomRects) {
     if (rect.Font) throw std::runtime_error("the atlas has glyphs of its own drawing");
-    out.put(rect.Width);
-    out.put(rect.Height);
-    out.put(rect.X);
-    out.put(rect.Y);
-    out.put(rect.GlyphID);
-    out.put(rect.GlyphAdvanceX);
-    out.put(rect.GlyphOffset);
+    rect_fields(out, rect);
   }
   out.put(static_cast<uint32_t>(atlas.Fonts.Size));
   for (const ImFont* font : atlas.Fonts) put_font(out, *font);
@@ -163,26 +176,15 @@ void put_atlas(Writer& out, const ImFontAtlas& atlas) {
 
 // Fills the cleared `atlas`; `names` label its fonts (Dear ImGui shows them in its tools).
 void get_atlas(Reader& in, ImFontAtlas& atlas, const std::vector<std::string>& names) {
-  const int width = in.get<int>();
-  const int height = in.get<int>();
+  atlas_fields(in, atlas);
+  const int width = atlas.TexWidth;
+  const int height = atlas.TexHeight;
   if (width <= 0 || height <= 0 || width > 16384 || height > 16384) throw std::runtime_error("its size is wrong");
-  atlas.TexWidth = width;
-  atlas.TexHeight = height;
   atlas.TexUvScale = ImVec2(1.0f / static_cast<float>(width), 1.0f / static_cast<float>(height));
-  atlas.TexUvWhitePixel = in.get<ImVec2>();
-  std::memcpy(atlas.TexUvLines, in.take(sizeof atlas.TexUvLines).data(), sizeof atlas.TexUvLines);
-  atlas.PackIdMouseCursors = in.get<int>();
-  atlas.PackIdLines = in.get<int>();
   atlas.CustomRects.resize(static_cast<int>(in.get_count(kRectBytes)));
   for (ImFontAtlasCustomRect& rect : atlas.CustomRects) {
     rect = ImFontAtlasCustomRect();
-    rect.Width = in.get<unsigned short>();
-    rect.Height = in.get<unsigned short>();
-    rect.X = in.get<unsigned short>();
-    rect.Y = in.get<unsigned short>();
-    rect.GlyphID = in.get<unsigned int>();
-    rect.GlyphAdvanceX = in.get<float>();
-    rect.GlyphOffset = in.get<ImVec2>();
+    rect_fields(in, rect);
   }
   if (in.get<uint32_t>() != names.size()) throw std::runtime_error("it holds another number of fonts");
   // Every font points at its configuration in atlas.ConfigData: all of them are in place first.
