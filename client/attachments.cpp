@@ -15,9 +15,12 @@ namespace records = form_records;
 
 namespace {
 
-// The files the registry confirmed it holds, so later syncs do not ask about them again.
+// The files the registry confirmed it holds, so later syncs do not ask about them again; and
+// those it refused last time it was asked, with its reason (asked again at every sync).
 const char* const kAttachmentSchema = R"sql(
 CREATE TABLE IF NOT EXISTS attachment_uploads(sha256 TEXT PRIMARY KEY, uploaded_at INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS attachment_refusals(sha256 TEXT PRIMARY KEY, reason TEXT NOT NULL,
+                                               refused_at INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
 
 // POST /v1/blobs/have takes at most 1000 hashes.
@@ -58,14 +61,18 @@ std::string AttachmentStore::path(const std::string& sha256) const {
 
 std::vector<std::string> AttachmentStore::waiting_uploads() {
   sync::Replica& replica = home_.replica();
-  const std::set<std::string> queued = replica.queued_ids(records::kSubmissionsCollection);
+  // Submissions the registry does not hold as written: not acknowledged yet (their record goes
+  // first), or refused (it will never name their files, and would refuse them too).
+  std::set<std::string> unsent = replica.queued_ids(records::kSubmissionsCollection);
+  for (const sync::RefusedWrite& write : replica.refused_writes())
+    if (write.collection == records::kSubmissionsCollection) unsent.insert(write.id);
   std::set<std::string> handled;  // uploaded, or already waiting
   auto& select = replica.database().prepare("SELECT sha256 FROM attachment_uploads");
   while (select.step()) handled.insert(select.text(0));
 
   std::vector<std::string> waiting;
   replica.for_each_record_with(records::kSubmissionsCollection, records::kAttachmentsField, [&](sync::Record&& record) {
-    if (queued.count(record.id)) return;  // not acknowledged yet: its record goes first
+    if (unsent.count(record.id)) return;
     const sync::Json fields = record.values();
     if (fields.value("state", "") != records::kFinalized) return;
     try {
@@ -94,16 +101,35 @@ AttachmentUploads AttachmentStore::upload(sync::Transport& transport, const std:
                                                                std::min(waiting.size(), start + kFilesPerHaveRequest)));
     const std::vector<sync::TransferReport> reports = transfer.upload(batch);
     db::Transaction tx(db);
+    const int64_t now = SystemClock::instance().now_ms();
     for (const sync::TransferReport& report : reports) {
       result.files.push_back(report);
+      if (!report.refused.empty()) {
+        log::warn(report.refused);
+        db.prepare("INSERT OR REPLACE INTO attachment_refusals(sha256, reason, refused_at) VALUES(?, ?, ?)")
+            .bind(1, report.sha256)
+            .bind(2, report.refused)
+            .bind(3, now)
+            .run();
+        continue;
+      }
       db.prepare("INSERT OR REPLACE INTO attachment_uploads(sha256, uploaded_at) VALUES(?, ?)")
           .bind(1, report.sha256)
-          .bind(2, SystemClock::instance().now_ms())
+          .bind(2, now)
           .run();
+      db.prepare("DELETE FROM attachment_refusals WHERE sha256=?").bind(1, report.sha256).run();
     }
     tx.commit();
   }
   return result;
+}
+
+std::vector<RefusedUpload> AttachmentStore::refused_uploads() {
+  auto& rows = home_.replica().database().prepare(
+      "SELECT sha256, reason, refused_at FROM attachment_refusals ORDER BY refused_at, sha256");
+  std::vector<RefusedUpload> refused;
+  while (rows.step()) refused.push_back({rows.text(0), rows.text(1), rows.int64(2)});
+  return refused;
 }
 
 }  // namespace outpost::client

@@ -17,6 +17,14 @@
 
 namespace outpost::client {
 
+// A file the registry refused the last time it was sent (client/attachments.cpp asks again at
+// every sync; the file stays on the device).
+struct RefusedUpload {
+  std::string sha256;
+  std::string reason;  // the registry's answer, in a sentence
+  int64_t refused_ms = 0;
+};
+
 class AttachmentStore {
  public:
   // quota_bytes 0: only the disk's free space limits attachments (the library's quota does not
@@ -33,10 +41,13 @@ class AttachmentStore {
   // The files of sent submissions (finalized and acknowledged) not yet known to be on the
   // registry, oldest submission first.
   std::vector<std::string> waiting_uploads();
-  // Sends them; each one the registry confirms is not asked about again. Throws sync::BlobError
-  // on failure; what was delivered stays delivered, and the next call resumes from there.
+  // Sends them; each one the registry confirms is not asked about again. One it refuses is kept
+  // in refused_uploads() with the reason, and the others go on. Throws sync::BlobError when the
+  // transfer itself fails; what was delivered stays delivered, and the next call resumes.
   AttachmentUploads upload(sync::Transport& transport, const std::string& token,
                            const sync::TransferOptions& options = {});
+  // The files the registry refused at their last attempt, oldest first.
+  std::vector<RefusedUpload> refused_uploads();
 
  private:
   Home& home_;

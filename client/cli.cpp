@@ -3,6 +3,7 @@
 #include <iostream>
 #include <optional>
 
+#include "client/attachments.h"
 #include "client/bundle.h"
 #include "client/curl_module.h"
 #include "client/forms_commands.h"
@@ -39,8 +40,10 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
   resolve CONFLICT_ID --value JSON    settle a conflict with the value to keep
   refused                             writes the registry refused (another organization's id, a
                                       record it publishes), one JSON object a line: the record
-                                      keeps the values; write them under another id to send them
-  status                              pending changes, open conflicts, refused writes, last sync
+                                      keeps the values; write them under another id to send them.
+                                      Then files it refused, with its reason (asked at every sync)
+  status                              pending changes, open conflicts, refused writes and files,
+                                      last sync
   materials [--search WORDS] [--limit N]
                                       the library, one JSON object a line (with --search: the
                                       best matches first, with a snippet; accents do not matter)
@@ -305,6 +308,7 @@ int status_command(Home& home, std::ostream& out) {
                {"pending_records", status.pending_records},
                {"open_conflicts", status.open_conflicts},
                {"refused_changes", status.refused_changes},
+               {"refused_files", AttachmentStore(home).refused_uploads().size()},
                {"last_sync", nullptr}};
   if (auto enrolled = home.enrollment())
     json["enrollment"] = {{"registry", enrolled->registry_url},
@@ -366,6 +370,9 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
         err << ", resumed after " << sync::megabytes(report.attachments.resumed_bytes());
       err << ")";
     }
+    if (const size_t refused = report.attachments.refused(); refused > 0)
+      err << "; the registry refused " << refused << (refused == 1 ? " file" : " files")
+          << ", kept on this device (outpost refused)";
     err << "\n";
     return 0;
   }
@@ -379,6 +386,9 @@ int run(std::vector<std::string> args, std::ostream& out, std::ostream& err, con
                   {"written", iso_time(write.written_ms)},
                   {"refused", iso_time(write.refused_ms)}}
                  .dump()
+          << "\n";
+    for (const RefusedUpload& file : AttachmentStore(home).refused_uploads())
+      out << Json{{"file", file.sha256}, {"message", file.reason}, {"refused", iso_time(file.refused_ms)}}.dump()
           << "\n";
     return 0;
   }

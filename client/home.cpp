@@ -109,8 +109,14 @@ void Home::check_collection(const std::string& collection) {
 }
 
 size_t AttachmentUploads::sent() const {
-  return static_cast<size_t>(
-      std::count_if(files.begin(), files.end(), [](const sync::TransferReport& file) { return !file.skipped; }));
+  return static_cast<size_t>(std::count_if(files.begin(), files.end(), [](const sync::TransferReport& file) {
+    return !file.skipped && file.refused.empty();
+  }));
+}
+
+size_t AttachmentUploads::refused() const {
+  return static_cast<size_t>(std::count_if(files.begin(), files.end(),
+                                           [](const sync::TransferReport& file) { return !file.refused.empty(); }));
 }
 
 uint64_t AttachmentUploads::bytes_moved() const {
@@ -140,8 +146,11 @@ HomeSyncReport Home::sync(sync::Transport& transport, const sync::SyncOptions& o
     if (options.sleep) transfer.sleep = options.sleep;
     try {
       report.attachments = AttachmentStore(*this).upload(transport, enrolled->token, transfer);
-    } catch (const sync::BlobError& failed) {  // most often the connection dropping: worth trying later
-      throw sync::SyncError(std::string("sending attachments: ") + failed.what(), true);
+    } catch (const sync::BlobError& failed) {
+      // Most often the connection dropping or the registry failing: worth trying later. A token
+      // it no longer accepts is not.
+      const int status = failed.http_status();
+      throw sync::SyncError(std::string("sending attachments: ") + failed.what(), status != 401, status);
     }
     replica_->record_sync_result("ok");
     return report;

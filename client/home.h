@@ -29,10 +29,12 @@ class ClientError : public std::runtime_error {
 
 // What a sync moved besides records: the files of sent submissions (client/attachments.h).
 struct AttachmentUploads {
-  // One per file: sent, or `skipped` when the registry already held it for this organization.
+  // One per file: sent, `skipped` when the registry already held it for this organization, or
+  // `refused` by the registry with its reason.
   std::vector<sync::TransferReport> files;
 
   size_t sent() const;
+  size_t refused() const;  // refused by the registry (AttachmentStore::refused_uploads)
   uint64_t bytes_moved() const;
   uint64_t resumed_bytes() const;  // delivered by an earlier, interrupted sync
 };

@@ -29,7 +29,13 @@ constexpr size_t kMaxBlobChunks = 1 << 20;
 
 class BlobError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit BlobError(const std::string& message, int http_status = 0)
+      : std::runtime_error(message), http_status_(http_status) {}
+  // The answer that ended the transfer; 0 when none came (no connection) or the trouble is here.
+  int http_status() const { return http_status_; }
+
+ private:
+  int http_status_;
 };
 
 // No room for a file: "storage quota of N MB exceeded: need X MB, Y MB free" (or the same about

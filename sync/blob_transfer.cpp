@@ -27,13 +27,16 @@ Json json_body(const HttpResponse& response, const std::string& what) {
   return body;
 }
 
-// The errors every file request may meet, as one sentence.
+// The errors every file request may meet, as one sentence. Retryable answers (408, 429, 5xx)
+// are handled before this; a 401 concerns the device, any other 4xx this one file.
 [[noreturn]] void fail_answer(const HttpResponse& response, const std::string& what, const std::string& sha256) {
   if (response.status == 401)
-    throw BlobError(what + ": the registry does not accept this device's token (revoked or never enrolled)");
+    throw BlobError(what + ": the registry does not accept this device's token (revoked or never enrolled)", 401);
   if (response.status == 404)
-    throw BlobError(what + ": the registry has no file " + sha256 + " for this device");
-  throw BlobError(what + ": " + describe_error_response(response));
+    throw BlobRefused(what + ": the registry has no file " + sha256 + " for this device", 404);
+  if (response.status >= 400 && response.status < 500)
+    throw BlobRefused(what + ": " + describe_error_response(response), response.status);
+  throw BlobError(what + ": " + describe_error_response(response), response.status);
 }
 
 // "bytes FIRST-LAST/TOTAL" -> FIRST and TOTAL; nullopt when malformed.
@@ -57,7 +60,9 @@ class BlobTransfer::Backoff {
 
   // After a failed request: retries at once when it still moved verified chunks, otherwise waits,
   // or throws once max_attempts requests in a row moved nothing.
-  void failed(const std::string& what, const std::string& reason, bool moved_something, TransferReport& report) {
+  // `http_status`: the answer's, 0 when none came.
+  void failed(const std::string& what, const std::string& reason, int http_status, bool moved_something,
+              TransferReport& report) {
     ++report.failures;
     if (moved_something) {
       in_a_row_ = 0;
@@ -67,7 +72,8 @@ class BlobTransfer::Backoff {
     if (++in_a_row_ >= options_.max_attempts)
       throw BlobError(what + " stopped after " + std::to_string(in_a_row_) + " failed attempts in a row (" + reason +
                       "); " + megabytes(report.done_bytes) + " of " + megabytes(report.size) +
-                      " are kept and the next attempt resumes from there");
+                      " are kept and the next attempt resumes from there",
+                      http_status);
     log::info(what + ": " + reason + "; retrying");
     if (options_.sleep)
       options_.sleep(delay_);
@@ -203,15 +209,17 @@ HttpResponse BlobTransfer::send_small(HttpRequest request, const std::string& wh
   Backoff backoff(options_);
   for (;;) {
     std::string failure;
+    int status = 0;
     try {
       ++report.requests;
       HttpResponse response = transport_.send(request);
       if (!is_retryable_status(response.status)) return response;
       failure = describe_error_response(response);
+      status = response.status;
     } catch (const TransportError& error) {
       failure = error.what();
     }
-    backoff.failed(what, failure, false, report);
+    backoff.failed(what, failure, status, false, report);
   }
 }
 
@@ -249,7 +257,7 @@ void BlobTransfer::fetch_range(PartialBlob& partial, TransferReport& report, Bac
     answer = transport_.send(range);
   } catch (const TransportError& error) {
     receiver.end();
-    backoff.failed(what, error.what(), receiver.stored_any(), report);
+    backoff.failed(what, error.what(), 0, receiver.stored_any(), report);
     return;
   }
   receiver.end();
@@ -258,7 +266,7 @@ void BlobTransfer::fetch_range(PartialBlob& partial, TransferReport& report, Bac
   if (answer.status == 416)
     throw BlobError(what + ": the registry's copy is shorter than its manifest says (HTTP 416)");
   if (!is_retryable_status(answer.status)) fail_answer(answer, what, manifest.sha256);
-  backoff.failed(what, describe_error_response(answer), false, report);
+  backoff.failed(what, describe_error_response(answer), answer.status, false, report);
 }
 
 TransferReport BlobTransfer::download(const std::string& sha256) {
@@ -350,7 +358,7 @@ void BlobTransfer::upload_one(const BlobManifest& manifest, TransferReport& repo
       try {
         answer = transport_.send(put);
       } catch (const TransportError& error) {
-        backoff.failed(what, error.what(), moved, report);
+        backoff.failed(what, error.what(), 0, moved, report);
         restart = true;
         continue;
       }
@@ -362,12 +370,12 @@ void BlobTransfer::upload_one(const BlobManifest& manifest, TransferReport& repo
       } else if (answer.status == 422 && json_body(answer, what).value("error", "") == "chunk_mismatch") {
         ++report.chunks_rejected;
         if (++rejections_[index] >= options_.max_chunk_rejections)
-          throw BlobError(what + ": the registry refused chunk " + std::to_string(index) + " " +
+          throw BlobRefused(what + ": the registry refused chunk " + std::to_string(index) + " " +
                           std::to_string(rejections_[index]) + " times; the local copy may be damaged");
         restart = true;
       } else if (is_retryable_status(answer.status) || answer.status == 409) {
         // 409: the registry no longer has this upload under way; the next round starts it again.
-        backoff.failed(what, describe_error_response(answer), moved, report);
+        backoff.failed(what, describe_error_response(answer), answer.status, moved, report);
         restart = true;
       } else {
         fail_answer(answer, what, manifest.sha256);
@@ -394,8 +402,12 @@ std::vector<TransferReport> BlobTransfer::upload(const std::vector<std::string>&
       report.done_bytes = report.resumed_bytes = manifest.size;
       report.skipped = true;
     } else {
-      upload_one(manifest, report);
-      report.done_bytes = manifest.size;
+      try {
+        upload_one(manifest, report);
+        report.done_bytes = manifest.size;
+      } catch (const BlobRefused& refused) {
+        report.refused = refused.what();
+      }
       // Everything sent beyond what the registry lacked had to travel again.
       report.bytes_wasted = report.bytes_moved - std::min(report.bytes_moved, manifest.size - report.resumed_bytes);
     }

@@ -29,6 +29,14 @@ struct TransferReport {
   uint64_t bytes_moved = 0;   // file bytes received or sent, including those that had to move again
   uint64_t bytes_wasted = 0;  // bytes that had to move again: chunks in flight at a cut, chunks that failed verification
   size_t chunks_rejected = 0;  // chunks that failed verification on arrival
+  std::string refused;         // upload: why the registry refused this file (it stays in the store); "" when sent
+};
+
+// The registry refused one file for good: an answer (a 4xx other than those that mean "wait" or
+// "not this device") says why, or it kept rejecting a chunk. The other files can still go.
+class BlobRefused : public BlobError {
+ public:
+  using BlobError::BlobError;
 };
 
 struct TransferOptions {
@@ -58,7 +66,9 @@ class BlobTransfer {
 
   // POST /v1/blobs/have: which of these files the registry holds for this device.
   std::vector<std::string> registry_has(const std::vector<std::string>& hashes);
-  // Sends the files of the local store the registry does not have yet, one report per file.
+  // Sends the files of the local store the registry does not have yet, one report per file. A
+  // file the registry refuses (BlobRefused) is reported with the reason, and the others go on;
+  // anything else (a connection that stays down, a revoked token) throws BlobError.
   std::vector<TransferReport> upload(const std::vector<std::string>& hashes);
 
  private:

@@ -21,6 +21,7 @@
 #include "client/app/sync_schedule.h"
 #include "client/app/text.h"
 #include "client/app/worker.h"
+#include "client/attachments.h"
 #include "client/cli.h"
 #include "form_records/form_records.h"
 #include "forms/xlsform_reader.h"
@@ -46,8 +47,12 @@ using TempHome = test::TempDir;
 
 // A registry in this process, reached at kRegistryUrl; every other address goes to libcurl.
 struct Registry {
-  test::InProcessRegistry registry{SystemClock::instance()};
+  test::TempDir files;  // the files it receives
+  test::InProcessRegistry registry{SystemClock::instance(), ":memory:", files.file("blobs")};
   std::string org = registry.registry.add_org("Field Team").id;
+  // Requests under this path get `intercepted_status` instead of reaching the registry.
+  std::string intercepted_path;
+  int intercepted_status = 0;
 
   std::string invite() {
     return registry.registry.invite(registry::Registry::cli_admin(), org, registry::Role::Field);
@@ -55,8 +60,11 @@ struct Registry {
   client::TransportFactory curl = client::curl_transport_factory();  // the app's own: outpost-curl.so
   client::TransportFactory transports() {
     return [this](const std::string& url) -> std::unique_ptr<sync::Transport> {
-      if (url == kRegistryUrl) return std::make_unique<test::InProcessTransport>(registry);
-      return curl(url);
+      if (url != kRegistryUrl) return curl(url);
+      auto direct = std::make_unique<test::InProcessTransport>(registry);
+      if (intercepted_path.empty()) return direct;
+      return std::make_unique<test::InterceptingTransport>(std::move(direct), intercepted_path, intercepted_status,
+                                                           "files are at most 1 MB here");
     };
   }
   AppModel::Options options() {
@@ -393,6 +401,37 @@ TEST_CASE("app model: a write the registry refuses is shown with its reason, and
   REQUIRE(model.state().refused.size() == 1);
   CHECK(model.state().refused[0].id == "intake@1");
   CHECK(model.state().refused[0].message.find("published by the registry") != std::string::npos);
+}
+
+TEST_CASE("app model: a file the registry refuses is shown with its reason; its submission went") {
+  TempHome home;
+  Registry registry;
+  enroll_home(home.path(), registry);
+  std::string sha256;
+  {
+    client::Home core(home.path());
+    client::AttachmentStore files(core);
+    files::write_file_atomic(home.file("big.jpg"), std::string(3000, 'x'));
+    const auto [name, file] = files.add(home.file("big.jpg"), "photo");
+    sha256 = file.sha256;
+    core.replica().put(form_records::kSubmissionsCollection, "s-big",
+                       {{"state", form_records::kFinalized}, {"attachments", form_records::attachments_json({{name, file}})}});
+  }
+  registry.intercepted_path = "/v1/blobs/" + sha256 + "/manifest";
+  registry.intercepted_status = 413;
+  AppModel model(home.path(), registry.options());
+  REQUIRE(model.apply(app::SyncNow{}).synced == SyncOutcome::Synced);
+  CHECK_FALSE(model.state().sync.problem);
+  CHECK(model.state().status.pending_changes == 0);
+  CHECK(model.state().refused_files_total == 1);
+  REQUIRE(model.state().refused_files.size() == 1);
+  CHECK(model.state().refused_files[0].sha256 == sha256);
+  CHECK(model.state().refused_files[0].reason.find("files are at most 1 MB here") != std::string::npos);
+
+  registry.intercepted_path.clear();  // accepted now: sent, and no longer shown
+  REQUIRE(model.apply(app::SyncNow{}).synced == SyncOutcome::Synced);
+  CHECK(model.state().refused_files_total == 0);
+  CHECK(model.state().refused_files.empty());
 }
 
 TEST_CASE("app model: a long collection is read one window of rows at a time, counted from an index") {

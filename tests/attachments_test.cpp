@@ -301,3 +301,96 @@ TEST_CASE("attachment sync: a device uploads only files its organization's recor
   // A record of another organization naming it does not open the door for this one.
   CHECK(world.get_file(manifest.sha256, world.token_of(world.org)).status == 404);
 }
+
+namespace {
+
+Json finalized_with(const std::string& name, const form_records::Attachment& file) {
+  return Json{{"state", form_records::kFinalized}, {"attachments", form_records::attachments_json({{name, file}})}};
+}
+
+}  // namespace
+
+TEST_CASE("attachment sync: a file the registry refuses stays on the device with the reason; the others go") {
+  SendingWorld world;
+  client::AttachmentStore files(world.home);
+  const auto [big_name, big] = files.add(world.file("big.jpg", random_bytes(3000, 11)), "photo");
+  const auto [small_name, small] = files.add(world.file("small.jpg", random_bytes(2000, 12)), "photo");
+  world.home.replica().put(form_records::kSubmissionsCollection, "s-big", finalized_with(big_name, big));
+  world.home.replica().put(form_records::kSubmissionsCollection, "s-small", finalized_with(small_name, small));
+
+  InterceptingTransport limited(world.transport, "/v1/blobs/" + big.sha256 + "/manifest", 413,
+                               "files are at most 1 MB here");
+  const client::HomeSyncReport report = world.home.sync(limited);  // not a failed sync
+  CHECK(report.attachments.sent() == 1);
+  CHECK(report.attachments.refused() == 1);
+  CHECK(world.registry.blobs->store().contains(small.sha256));
+  CHECK_FALSE(world.registry.blobs->store().contains(big.sha256));
+  CHECK(world.home.replica().status().last_sync_result == "ok");
+  const std::vector<client::RefusedUpload> refused = files.refused_uploads();
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].sha256 == big.sha256);
+  CHECK_MESSAGE(refused[0].reason.find("files are at most 1 MB here") != std::string::npos, refused[0].reason);
+  CHECK_FALSE(files.path(big.sha256).empty());  // kept
+
+  std::string out, err;
+  REQUIRE(world.run({"status"}, out, err) == 0);
+  CHECK(Json::parse(out)["refused_files"] == 1);
+  REQUIRE(world.run({"refused"}, out, err) == 0);
+  CHECK(Json::parse(out)["file"] == big.sha256);
+
+  // Asked again at the next sync: accepted now, it is sent and no longer listed.
+  const client::HomeSyncReport again = world.home.sync(world.transport);
+  CHECK(again.attachments.sent() == 1);
+  CHECK(world.registry.blobs->store().contains(big.sha256));
+  CHECK(files.refused_uploads().empty());
+}
+
+TEST_CASE("attachment sync: the files of a submission the registry refused stay on the device and hold up nothing") {
+  SendingWorld world;
+  // Another organization's submission already has the id "s-taken".
+  {
+    sync::Replica elsewhere(":memory:", world.clock);
+    const std::string token = enroll(world.registry, elsewhere, world.other_org, "reporter");
+    elsewhere.put(form_records::kSubmissionsCollection, "s-taken", {{"state", form_records::kFinalized}});
+    InProcessTransport link(world.registry);
+    sync::SyncEngine(elsewhere, link, token).run();
+  }
+  client::AttachmentStore files(world.home);
+  const auto [taken_name, taken] = files.add(world.file("taken.jpg", random_bytes(3000, 13)), "photo");
+  const auto [mine_name, mine] = files.add(world.file("mine.jpg", random_bytes(2000, 14)), "photo");
+  world.home.replica().put(form_records::kSubmissionsCollection, "s-taken", finalized_with(taken_name, taken));
+  world.home.replica().put(form_records::kSubmissionsCollection, "s-mine", finalized_with(mine_name, mine));
+
+  const client::HomeSyncReport report = world.home.sync(world.transport);
+  CHECK(report.records.refused_changes == 1);
+  CHECK(report.attachments.sent() == 1);     // s-mine's
+  CHECK(report.attachments.refused() == 0);  // s-taken's is not even offered: no record of ours names it
+  CHECK(world.registry.blobs->store().contains(mine.sha256));
+  CHECK_FALSE(world.registry.blobs->store().contains(taken.sha256));
+  CHECK_FALSE(files.path(taken.sha256).empty());
+  CHECK(files.waiting_uploads().empty());
+  CHECK(world.home.sync(world.transport).attachments.files.empty());
+  CHECK(world.home.replica().status().last_sync_result == "ok");
+}
+
+TEST_CASE("attachment sync: a registry failing on files is trouble there, not offline; the records went") {
+  SendingWorld world;
+  client::AttachmentStore files(world.home);
+  const auto [name, file] = files.add(world.file("site.jpg", random_bytes(2000, 15)), "photo");
+  world.home.replica().put(form_records::kSubmissionsCollection, "s-site", finalized_with(name, file));
+
+  InterceptingTransport failing(world.transport, "/v1/blobs/", 503, "file storage is down");
+  sync::SyncOptions options;
+  options.max_attempts = 2;
+  options.sleep = [](std::chrono::milliseconds) {};
+  try {
+    world.home.sync(failing, options);
+    FAIL("the sync should fail");
+  } catch (const sync::SyncError& error) {
+    CHECK(error.retryable());
+    CHECK(error.http_status() == 503);
+    CHECK(std::string(error.what()).find("file storage is down") != std::string::npos);
+  }
+  CHECK(world.home.replica().status().pending_changes == 0);
+  CHECK(files.waiting_uploads() == std::vector<std::string>{file.sha256});
+}

@@ -143,6 +143,9 @@ app::AppState large_state() {
   state.status.refused_changes = 2;
   state.refused = {{1, "households", "hh-0001", "forbidden", "households/hh-0001 is an id another organization uses", kNow, kNow},
                    {2, "forms", "intake@1", "forbidden", "forms/intake@1 is published by the registry", kNow, kNow}};
+  state.refused_files_total = 2;
+  state.refused_files = {{std::string(64, 'a'), "uploading aaa…: registry answered HTTP 413: files are at most 1 MB here", kNow},
+                         {std::string(64, 'b'), "uploading bbb…: the registry refused chunk 3 3 times", kNow}};
   state.status.open_conflicts = kLargeConflicts;
   state.status.last_sync_ms = kNow - 3 * 60'000;
   state.status.last_sync_result = "ok";

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "client/app/text.h"
+#include "client/attachments.h"
 #include "platform/log.h"
 
 namespace outpost::app {
@@ -280,6 +281,7 @@ Effect AppModel::handle(const SetTextScale& command) {
 void AppModel::refresh_all() {
   refresh_enrollment();
   refresh_status();
+  refresh_refused_files();
   refresh_collections();
   refresh_conflicts();
   refresh_open_record_views();
@@ -307,6 +309,14 @@ void AppModel::refresh_status() {
     state_.refused = replica.refused_writes();
     if (state_.refused.size() > kShownRefused) state_.refused.resize(kShownRefused);
   }
+}
+
+// Files change only as a sync ends (client/attachments.h), which refreshes everything.
+void AppModel::refresh_refused_files() {
+  std::vector<client::RefusedUpload> refused = client::AttachmentStore(home_).refused_uploads();
+  state_.refused_files_total = static_cast<int64_t>(refused.size());
+  if (refused.size() > kShownRefused) refused.resize(kShownRefused);
+  state_.refused_files = std::move(refused);
 }
 
 // Counted from an index, so a sync's refresh costs milliseconds even with 100,000 records.

@@ -88,6 +88,7 @@ class AppModel {
   void refresh_all();
   void refresh_enrollment();
   void refresh_status();
+  void refresh_refused_files();
   void refresh_collections();
   void refresh_storage();
   void refresh_conflicts();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "client/app/problem.h"
+#include "client/attachments.h"
 #include "client/library.h"
 #include "client/text_extraction.h"
 #include "forms/fill.h"
@@ -260,6 +261,8 @@ struct AppState {
   std::vector<sync::QueuedRecord> urgent;  // queued high-priority records, the first kShownUrgent
   int64_t urgent_total = 0;
   std::vector<sync::RefusedWrite> refused;  // writes the registry refused, the first kShownRefused
+  std::vector<client::RefusedUpload> refused_files;  // files it refused at the last sync, the first kShownRefused
+  int64_t refused_files_total = 0;
   std::vector<CollectionSummary> collections;
   StorageUse storage;
 

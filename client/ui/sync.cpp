@@ -40,6 +40,11 @@ void draw_sync(Frame& frame) {
     for (const sync::RefusedWrite& write : state.refused)
       wrapped_text(write.collection + " / " + write.id + ": " + write.message);
   }
+  if (state.refused_files_total > 0) {
+    heading(tr("sync.refused_files"), frame.heading);
+    wrapped_text(translator().count("sync.refused_files_explained", state.refused_files_total));
+    for (const client::RefusedUpload& file : state.refused_files) wrapped_text(file.reason);
+  }
 }
 
 }  // namespace outpost::ui

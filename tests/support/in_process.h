@@ -69,6 +69,31 @@ class InProcessTransport final : public sync::Transport {
   InProcessRegistry& registry_;
 };
 
+// Answers the requests whose path starts with `path_prefix` itself, with `status` and the
+// registry's kind of error body (a size limit, a failing file service); passes the others on.
+class InterceptingTransport final : public sync::Transport {
+ public:
+  InterceptingTransport(sync::Transport& inner, std::string path_prefix, int status, const std::string& message)
+      : inner_(inner), prefix_(std::move(path_prefix)), answer_{status, {{"Content-Type", "application/json"}}, ""} {
+    answer_.body = sync::Json{{"error", "intercepted"}, {"message", message}}.dump();
+  }
+  // Owning the transport it passes requests to.
+  InterceptingTransport(std::unique_ptr<sync::Transport> inner, std::string path_prefix, int status,
+                        const std::string& message)
+      : InterceptingTransport(*inner, std::move(path_prefix), status, message) {
+    owned_ = std::move(inner);
+  }
+  sync::HttpResponse send(const sync::HttpRequest& request) override {
+    return request.path.rfind(prefix_, 0) == 0 ? answer_ : inner_.send(request);
+  }
+
+ private:
+  std::unique_ptr<sync::Transport> owned_;
+  sync::Transport& inner_;
+  std::string prefix_;
+  sync::HttpResponse answer_;
+};
+
 // Enrolls `replica` with a fresh invite to `org_id`; returns the device token.
 inline std::string enroll(InProcessRegistry& registry, sync::Replica& replica, const std::string& org_id,
                           const std::string& name, registry::Role role = registry::Role::Field) {
