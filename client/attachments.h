@@ -48,6 +48,8 @@ class AttachmentStore {
                            const sync::TransferOptions& options = {});
   // The files the registry refused at their last attempt, oldest first.
   std::vector<RefusedUpload> refused_uploads();
+  // What the stored files take on disk (a walk of the store).
+  uint64_t used_bytes() const { return store_.used_bytes(); }
 
  private:
   Home& home_;

@@ -51,8 +51,9 @@ constexpr char kUsage[] = R"(usage: outpost [--home DIR] COMMAND ...
   unpin ID                            stop keeping it (its file stays until evicted)
   evict ID                            delete its file from this device
   open ID                             print where its file is on this device
-  storage [--quota-mb N]              what the library's files take, per material; with
-                                      --quota-mb, limit them to N MB (0: the disk's free space)
+  storage [--quota-mb N]              what the library's files take, per material, and the
+                                      submissions' photos and files; with --quota-mb, limit the
+                                      library's files to N MB (0: the disk's free space)
   bundle export --materials ID,... [--forms ID,...] FILE
                                       write materials (their files and signed records) and forms
                                       into one bundle file, to hand out without a connection
@@ -222,7 +223,8 @@ int library_command(Home& home, const std::string& command, std::vector<std::str
                              {"stored_bytes", material.stored_bytes}});
     out << Json{{"used_bytes", library.used_bytes()},
                 {"quota_bytes", library.quota_bytes() > 0 ? Json(library.quota_bytes()) : Json()},
-                {"materials", materials}}
+                {"materials", materials},
+                {"attachment_bytes", AttachmentStore(home).used_bytes()}}
                .dump()
         << "\n";
     return 0;

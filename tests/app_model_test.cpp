@@ -571,6 +571,8 @@ TEST_CASE("app model: storage is counted per kind of data") {
     client::Home core(home.path());
     for (int i = 0; i < 5; ++i) core.replica().put("submissions", "s" + std::to_string(i), {{"text", std::string(100, 'x')}});
     core.replica().put("incidents", "i1", {{"kind", "fire"}});
+    files::write_file_atomic(home.file("photo.jpg"), std::string(12'345, 'p'));
+    client::AttachmentStore(core).add(home.file("photo.jpg"), "photo");
   }
   Registry registry;
   AppModel model(home.path(), registry.options());
@@ -578,6 +580,9 @@ TEST_CASE("app model: storage is counted per kind of data") {
   model.apply(app::MeasureStorage{});
   const app::StorageUse& storage = model.state().storage;
   CHECK(storage.database_bytes > 0);
+  CHECK(storage.attachment_bytes == 12'345);  // the photos too, not only the records
+  CHECK(storage.library_bytes == 0);
+  CHECK(storage.total_bytes() == storage.database_bytes + 12'345);
   CHECK(storage.measured_ms > 0);
   REQUIRE(storage.collections.size() == 2);
   CHECK(storage.collections[1].collection == "submissions");

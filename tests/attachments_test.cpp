@@ -337,6 +337,8 @@ TEST_CASE("attachment sync: a file the registry refuses stays on the device with
   CHECK(Json::parse(out)["refused_files"] == 1);
   REQUIRE(world.run({"refused"}, out, err) == 0);
   CHECK(Json::parse(out)["file"] == big.sha256);
+  REQUIRE(world.run({"storage"}, out, err) == 0);
+  CHECK(Json::parse(out)["attachment_bytes"] == 3000 + 2000);
 
   // Asked again at the next sync: accepted now, it is sent and no longer listed.
   const client::HomeSyncReport again = world.home.sync(world.transport);

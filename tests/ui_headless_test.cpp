@@ -158,6 +158,8 @@ app::AppState large_state() {
   state.collections = {{"submissions", kLargeRecords}, {"incidents", 57}, {"activities", 0}};
   state.storage.database_bytes = 48'000'000;
   state.storage.collections = {{"_conflicts", kLargeConflicts, 0, 400'000}, {"submissions", kLargeRecords, 12, 40'000'000}};
+  state.storage.library_bytes = 350'000'000;
+  state.storage.attachment_bytes = 1'200'000'000;
   state.storage.measured_ms = kNow;
 
   state.records = record_window(0, app::kListWindow);

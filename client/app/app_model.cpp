@@ -335,6 +335,8 @@ void AppModel::refresh_storage() {
   storage.collections = home_.replica().usage();
   for (const char* suffix : {"", "-wal", "-shm"})
     storage.database_bytes += file_size_or_zero(home_.directory() + "/replica.db" + suffix);
+  storage.library_bytes = static_cast<int64_t>(library().used_bytes());
+  storage.attachment_bytes = static_cast<int64_t>(client::AttachmentStore(home_).used_bytes());
   storage.measured_ms = options_.clock->now_ms();
   state_.storage = std::move(storage);
 }

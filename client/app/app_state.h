@@ -128,6 +128,9 @@ struct ConflictView {
 struct StorageUse {
   int64_t database_bytes = 0;  // the replica's files on disk
   std::vector<sync::CollectionUsage> collections;  // "_conflicts" included
+  int64_t library_bytes = 0;     // the library's files on this device (pinned, or arriving)
+  int64_t attachment_bytes = 0;  // photos and files answering questions
+  int64_t total_bytes() const { return database_bytes + library_bytes + attachment_bytes; }
   int64_t measured_ms = 0;     // 0: not measured yet
 };
 

@@ -94,22 +94,27 @@ void storage_section(Frame& frame) {
     muted_text(tr("app.loading"));
     return;
   }
-  wrapped_text(translator().format("settings.storage_total", {{"size", app::format_bytes(storage.database_bytes)}}));
+  wrapped_text(translator().format("settings.storage_total", {{"size", app::format_bytes(storage.total_bytes())}}));
   if (ImGui::BeginTable("storage_table", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
     ImGui::TableSetupColumn(tr("settings.column_kind"));
     ImGui::TableSetupColumn(tr("settings.column_records"));
     ImGui::TableSetupColumn(tr("settings.column_size"));
     ImGui::TableHeadersRow();
-    for (const sync::CollectionUsage& usage : storage.collections) {
+    auto row = [](const char* kind, const std::string& records, int64_t bytes) {
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(usage.collection == sync::kConflictsCollection ? tr("settings.kind_conflicts")
-                                                                            : usage.collection.c_str());
+      ImGui::TextUnformatted(kind);
       ImGui::TableNextColumn();
-      ImGui::Text("%lld", static_cast<long long>(usage.records));
+      ImGui::TextUnformatted(records.c_str());
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(app::format_bytes(usage.bytes).c_str());
-    }
+      ImGui::TextUnformatted(app::format_bytes(bytes).c_str());
+    };
+    for (const sync::CollectionUsage& usage : storage.collections)
+      row(usage.collection == sync::kConflictsCollection ? tr("settings.kind_conflicts") : usage.collection.c_str(),
+          std::to_string(usage.records), usage.bytes);
+    // Files are not records: their rows leave that column empty.
+    row(tr("settings.kind_library_files"), "", storage.library_bytes);
+    row(tr("settings.kind_attachments"), "", storage.attachment_bytes);
     ImGui::EndTable();
   }
   muted_text(translator().format("settings.storage_measured", {{"time", app::format_time(storage.measured_ms)}}));
