@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "platform/clock.h"
 #include "platform/log.h"
@@ -22,6 +24,26 @@ CREATE TABLE IF NOT EXISTS attachment_uploads(sha256 TEXT PRIMARY KEY, uploaded_
 CREATE TABLE IF NOT EXISTS attachment_refusals(sha256 TEXT PRIMARY KEY, reason TEXT NOT NULL,
                                                refused_at INTEGER NOT NULL) WITHOUT ROWID;
 )sql";
+
+// The image type a file's first bytes announce; nullopt when they announce none.
+std::optional<std::string> image_type(const std::string& path) {
+  char head[16] = {};
+  std::ifstream in(path, std::ios::binary);
+  in.read(head, sizeof head);
+  const std::string_view bytes(head, static_cast<size_t>(in.gcount()));
+  auto starts = [&](std::string_view prefix, size_t at = 0) {
+    return bytes.size() >= at + prefix.size() && bytes.substr(at, prefix.size()) == prefix;
+  };
+  if (starts("\xFF\xD8\xFF")) return "image/jpeg";
+  if (starts("\x89PNG\r\n\x1A\n")) return "image/png";
+  if (starts("GIF87a") || starts("GIF89a")) return "image/gif";
+  if (starts("RIFF") && starts("WEBP", 8)) return "image/webp";
+  if (starts("ftyp", 4) && (starts("heic", 8) || starts("heix", 8) || starts("mif1", 8) || starts("msf1", 8)))
+    return "image/heic";  // what phones save photos as
+  if (starts("BM")) return "image/bmp";
+  if (starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4))) return "image/tiff";
+  return std::nullopt;
+}
 
 // POST /v1/blobs/have takes at most 1000 hashes.
 constexpr size_t kFilesPerHaveRequest = 500;
@@ -53,6 +75,18 @@ std::pair<std::string, records::Attachment> AttachmentStore::add(const std::stri
     throw ClientError(where + ": " + failed.what());
   }
   return {name, records::Attachment{manifest.sha256, manifest.size, sync::media_type_for(name)}};
+}
+
+std::pair<std::string, records::Attachment> AttachmentStore::add_image(const std::string& path,
+                                                                        const std::string& where) {
+  const std::optional<std::string> type = image_type(path);
+  if (!type) {
+    if (!std::filesystem::is_regular_file(path)) return add(path, where);  // says what is wrong with it
+    throw ClientError(where + ": " + path + " is not an image (JPEG, PNG, GIF, WebP, HEIC, BMP or TIFF)");
+  }
+  auto added = add(path, where);
+  added.second.media_type = *type;
+  return added;
 }
 
 std::string AttachmentStore::path(const std::string& sha256) const {

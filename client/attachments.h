@@ -35,6 +35,10 @@ class AttachmentStore {
   // question, "members[2].photo") begins every error: ClientError for a file that is missing,
   // unreadable or not a regular file; sync::QuotaExceeded when it does not fit.
   std::pair<std::string, form_records::Attachment> add(const std::string& path, const std::string& where);
+  // The same for the answer to an image question: the file must be an image (JPEG, PNG, GIF,
+  // WebP, HEIC/HEIF, BMP or TIFF, told by its first bytes, whatever its name), and is described
+  // with that type. ClientError otherwise, naming the question and the path; nothing is stored.
+  std::pair<std::string, form_records::Attachment> add_image(const std::string& path, const std::string& where);
   // Where the stored file is; "" when this device does not hold it.
   std::string path(const std::string& sha256) const;
 

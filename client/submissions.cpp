@@ -119,7 +119,8 @@ void SubmissionDraft::attach(AttachmentStore& files, const std::string& question
   const forms::Question* target = form_.form.find(question);
   if (target == nullptr || (target->type != forms::QuestionType::Image && target->type != forms::QuestionType::File))
     throw forms::FillError(question + " is not an image or file question");
-  const auto [name, attachment] = files.add(file, question);
+  const auto [name, attachment] =
+      target->type == forms::QuestionType::Image ? files.add_image(file, question) : files.add(file, question);
   session_.set_answer(question, path, add_attachment(name, attachment));
 }
 

@@ -29,6 +29,7 @@
 #include "registry/materials.h"
 #include "support/published_forms.h"
 #include "support/temp_dir.h"
+#include "support/transfer_data.h"
 #include "support/world.h"
 
 namespace {
@@ -879,7 +880,7 @@ TEST_CASE("app model: a draft reopens from the list on its first page with its a
     test::publish_form(core.replica(), "all_types");
   }
   test::TempDir photos("outpost-photos");
-  files::write_file_atomic(photos.file("well.jpg"), std::string(1234, 'j'));
+  files::write_file_atomic(photos.file("well.jpg"), test::jpeg_bytes(1234, 9));
   Registry registry;
   AppModel model(home.path(), registry.options());
   model.apply(app::ListForms{});
@@ -897,6 +898,12 @@ TEST_CASE("app model: a draft reopens from the list on its first page with its a
   CHECK(model.state().forms_problem->subject == "a_file");
   CHECK(model.state().forms_problem->problem.key == "problem.file_refused");
   CHECK(model.state().forms_problem->problem.detail == "a_file: no file " + photos.file("missing.pdf"));
+  files::write_file_atomic(photos.file("notes.jpg"), "meeting notes, not a photo");
+  model.apply(app::AttachFile{"an_image", {}, photos.file("notes.jpg")});
+  REQUIRE(model.state().forms_problem);
+  CHECK(model.state().forms_problem->subject == "an_image");
+  CHECK(model.state().forms_problem->problem.detail.find("is not an image") != std::string::npos);
+  CHECK(shown(model, "an_image")->answer == "well.jpg");  // the photo stays
   model.apply(app::CloseSubmission{});
   CHECK_FALSE(model.state().fill);
   std::filesystem::remove(photos.file("well.jpg"));  // the device has its own copy

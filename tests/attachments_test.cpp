@@ -74,7 +74,7 @@ struct FormHome {
 
 TEST_CASE("attachments: a chosen file is stored by content and named in the submission; the original may go") {
   FormHome world;
-  const std::string photo = world.file("IMG_0042.jpg", random_bytes(150'000, 1));
+  const std::string photo = world.file("IMG_0042.jpg", jpeg_bytes(150'000, 1));
   const std::string sha = crypto::sha256_hex(files::read_file(photo));
   auto form = client::load_latest_form(world.home.replica(), "all_types");
   client::AttachmentStore files(world.home);
@@ -124,9 +124,40 @@ TEST_CASE("attachments: a missing, unreadable or oversized file is refused namin
                        sync::QuotaExceeded);
 }
 
+TEST_CASE("attachments: an image question takes images only, told by their first bytes, and names their type") {
+  FormHome world;
+  client::AttachmentStore files(world.home);
+  auto form = client::load_latest_form(world.home.replica(), "all_types");
+  client::SubmissionDraft draft(world.home.replica(), *form, "", test_device());
+
+  const std::string report = world.file("photo.jpg", "%PDF-1.4 a report, named like a photo");
+  CHECK_THROWS_WITH_AS(draft.attach(files, "an_image", {}, report),
+                       ("an_image: " + report + " is not an image (JPEG, PNG, GIF, WebP, HEIC, BMP or TIFF)").c_str(),
+                       client::ClientError);
+  CHECK(draft.session().submission().answer("an_image", {}).empty());
+  CHECK(files.used_bytes() == 0);  // nothing stored
+  CHECK_THROWS_WITH_AS(draft.attach(files, "an_image", {}, world.dir.file("gone.jpg")),
+                       ("an_image: no file " + world.dir.file("gone.jpg")).c_str(), client::ClientError);
+  draft.attach(files, "a_file", {}, report);  // a file question takes anything
+
+  const struct {
+    const char* name;
+    std::string head;
+    const char* type;
+  } images[] = {{"camera", "\x89PNG\r\n\x1A\n", "image/png"},
+                {"IMG_0001.HEIC", std::string("\0\0\0\x18" "ftypheic", 12), "image/heic"},
+                {"sketch.webp", std::string("RIFF\x10\0\0\0WEBP", 12), "image/webp"},
+                {"scan.tif", std::string("II*\0", 4), "image/tiff"}};
+  for (const auto& image : images) {
+    CAPTURE(image.name);
+    draft.attach(files, "an_image", {}, world.file(image.name, image.head + random_bytes(500, 16)));
+    CHECK(draft.attachments().at(image.name).media_type == image.type);
+  }
+}
+
 TEST_CASE("attachments: the same photo in two submissions is stored once") {
   FormHome world;
-  const std::string photo = world.file("well.png", random_bytes(70'000, 4));
+  const std::string photo = world.file("well.png", jpeg_bytes(70'000, 4));
   auto form = client::load_latest_form(world.home.replica(), "all_types");
   client::AttachmentStore files(world.home);
   std::vector<std::string> hashes;
@@ -144,7 +175,7 @@ TEST_CASE("attachments: the same photo in two submissions is stored once") {
 
 TEST_CASE("drafts: a draft reopens with its answers, entries and files; a finalized one does not") {
   FormHome world;
-  const std::string photo = world.file("site.jpg", random_bytes(5000, 5));
+  const std::string photo = world.file("site.jpg", jpeg_bytes(5000, 5));
   auto form = client::load_latest_form(world.home.replica(), "all_types");
   client::AttachmentStore files(world.home);
   std::string id;
@@ -177,7 +208,7 @@ TEST_CASE("drafts: a draft reopens with its answers, entries and files; a finali
 
 TEST_CASE("fill command: image answers are paths, stored; --submission continues a draft, then finalizes it") {
   FormHome world;
-  const std::string photo = world.file("pump.jpg", random_bytes(20'000, 6));
+  const std::string photo = world.file("pump.jpg", jpeg_bytes(20'000, 6));
   const std::string answers = world.file("answers.json", Json{{"a_text", "pump broken"}, {"an_image", photo}}.dump());
   std::string out, err;
   REQUIRE_MESSAGE(world.run({"fill", "all_types", "--answers", answers}, out, err) == 0, err);
@@ -241,7 +272,7 @@ struct SendingWorld : FormHome {
 
 TEST_CASE("attachment sync: records first, then the files of sent submissions; other organizations cannot read them") {
   SendingWorld world;
-  const std::string content = random_bytes(5 * sync::kBlobChunkSize + 99, 7);
+  const std::string content = jpeg_bytes(5 * sync::kBlobChunkSize + 99, 7);
   const std::string photo = world.file("flood.jpg", content);
   const std::string sha = crypto::sha256_hex(content);
   auto form = client::load_latest_form(world.home.replica(), "all_types");

@@ -1816,7 +1816,7 @@ TEST_CASE("integration: a photo follows the urgent report filed after it, throug
 
   // A 1 MiB photo, then an urgent report. The device keeps its own copy of the photo.
   const std::string photo = bed.dir().file("IMG_0001.jpg");
-  outpost::files::write_file_atomic(photo, outpost::test::random_bytes(1024 * 1024, 7007));
+  outpost::files::write_file_atomic(photo, outpost::test::jpeg_bytes(1024 * 1024, 7007));
   const std::string photo_sha = outpost::crypto::sha256_hex(outpost::files::read_file(photo));
   const std::string survey_id = fill(field, bed.dir(), "all_types", {{"an_image", photo}});
   const std::string urgent_id = fill(field, bed.dir(), "incident_report", shelling_incident());

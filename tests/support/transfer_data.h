@@ -17,6 +17,13 @@ inline std::string random_bytes(size_t size, uint32_t seed) {
   return data;
 }
 
+// A "photo": random bytes behind a JPEG file's signature, which is all an image question checks.
+inline std::string jpeg_bytes(size_t size, uint32_t seed) {
+  std::string data = random_bytes(size, seed);
+  data.replace(0, 4, "\xFF\xD8\xFF\xE0");
+  return data;
+}
+
 inline sync::TransferOptions no_waiting() {
   sync::TransferOptions options;
   options.sleep = [](std::chrono::milliseconds) {};
