@@ -1,10 +1,14 @@
 #include "registry/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "platform/json_text.h"
+#include "platform/log.h"
 
 namespace outpost::registry {
 
@@ -87,7 +91,25 @@ constexpr char kDeviceColumns[] =
 
 }  // namespace
 
+namespace {
+
+// The database holds the signing key's secret half and the devices' token hashes: it is its
+// owner's alone, whatever the umask made it (SQLite gives its -wal and -shm files the same mode).
+void keep_private(const std::string& path) {
+  struct stat info {};
+  if (path == ":memory:" || ::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) || (info.st_mode & 077) == 0)
+    return;
+  if (::chmod(path.c_str(), S_IRUSR | S_IWUSR) != 0)
+    log::warn("cannot make " + path + " private to its owner (" + std::strerror(errno) +
+              "); others can read the registry's secret key in it");
+  else
+    log::info("made " + path + " readable by its owner only: it holds the registry's secret key");
+}
+
+}  // namespace
+
 SqliteStore::SqliteStore(const std::string& path) : db_(path) {
+  keep_private(path);
   const int64_t version = db_.query_int("PRAGMA user_version");
   if (version > kSchemaVersion)
     throw std::runtime_error(path + " was written by a newer outpost-registry (schema " + std::to_string(version) + ")");

@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "platform/compress.h"
+#include "registry/sqlite_store.h"
+#include "support/temp_dir.h"
 #include "support/world.h"
 
 using namespace outpost;
@@ -54,6 +59,19 @@ TEST_CASE("registry: an enrollment code is single use, but the same device may a
   CHECK(post(world, "/v1/enroll", {{"code", typed}, {"replica", std::string(32, 'e')}, {"name", "t3"}}).status == 200);
   CHECK(post(world, "/v1/enroll", {{"code", "NOPE-NOPE"}, {"replica", std::string(32, 'd')}, {"name", "t4"}}).status ==
         404);
+}
+
+TEST_CASE("registry: its database file, which holds the secret signing key, is its owner's alone") {
+  test::TempDir dir;
+  const std::string path = dir.file("registry.db");
+  {
+    std::ofstream created(path);  // as a umask of 022 leaves a new file: readable by all
+  }
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                         std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  registry::SqliteStore store(path);
+  CHECK((std::filesystem::status(path).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
 }
 
 TEST_CASE("registry: expired codes are refused") {
