@@ -873,6 +873,29 @@ TEST_CASE("app model: a submission closed as a draft stays a draft; an unknown f
   CHECK(model.state().forms->submissions.rows[0].state == app::SubmissionState::Draft);
 }
 
+TEST_CASE("app model: the file browser's folders are read by the model, folders first, hidden entries left out") {
+  TempHome home;
+  test::TempDir photos("outpost-photos");
+  std::filesystem::create_directory(photos.file("DCIM"));
+  files::write_file_atomic(photos.file("well.jpg"), test::jpeg_bytes(1234, 9));
+  files::write_file_atomic(photos.file(".thumbnail"), "hidden");
+  Registry registry;
+  AppModel model(home.path(), registry.options());
+  CHECK_FALSE(model.state().folder);
+  model.apply(app::ListFolder{photos.path()});
+  REQUIRE(model.state().folder);
+  const app::FolderListing& listing = *model.state().folder;
+  CHECK(listing.folder == photos.path());
+  REQUIRE(listing.entries.size() == 2);
+  CHECK(listing.entries[0].name == "DCIM");
+  CHECK(listing.entries[0].folder);
+  CHECK(listing.entries[1].name == "well.jpg");
+  CHECK(listing.entries[1].size == 1234);
+  model.apply(app::ListFolder{photos.file("gone")});
+  CHECK(model.state().folder->entries.empty());
+  CHECK_FALSE(model.state().folder->error.empty());
+}
+
 TEST_CASE("app model: a draft reopens from the list on its first page with its answers and file, and finalizes") {
   TempHome home;
   {

@@ -540,13 +540,24 @@ TEST_CASE("ui: an image question browses folders and attaches a file clicked or 
   state.fill = fill_view();
   ui::ViewState view;
   view.screen = ScreenId::Forms;
-  ui::open_folder(view.forms.picker, dir.path());
-  REQUIRE(view.forms.picker.entries.size() == 2);
-  CHECK(view.forms.picker.entries[0].name == "photos");  // folders first
-  CHECK(view.forms.picker.entries[1].size == 4);
+  const app::FolderListing listing = app::list_folder(dir.path());
+  REQUIRE(listing.entries.size() == 2);
+  CHECK(listing.entries[0].name == "photos");  // folders first
+  CHECK(listing.entries[1].size == 4);
+  CHECK(listing.error.empty());
+  CHECK(app::list_folder(dir.file("nowhere")).error != "");
 
-  const app::Commands clicked = imgui.run(
-      "click choose.photo\nclick files.photo.entry.photos\nclick files.photo.entry.well.jpg\n", state, view);
+  // The picker asks the worker for the folder it shows, and draws the answer once it is there.
+  view.forms.picker.folder = dir.path();
+  const app::Commands opened = imgui.run("click choose.photo\n", state, view);
+  REQUIRE(find_command<app::ListFolder>(opened));
+  CHECK(find_command<app::ListFolder>(opened)->folder == dir.path());
+  state.folder = std::make_shared<app::FolderListing>(listing);
+  const app::Commands into = imgui.run("click files.photo.entry.photos\n", state, view);
+  REQUIRE(find_command<app::ListFolder>(into));
+  CHECK(find_command<app::ListFolder>(into)->folder == dir.file("photos"));
+  state.folder = std::make_shared<app::FolderListing>(app::list_folder(dir.file("photos")));
+  const app::Commands clicked = imgui.run("click files.photo.entry.well.jpg\n", state, view);
   const auto* attach = find_command<app::AttachFile>(clicked);
   REQUIRE(attach);
   CHECK(attach->name == "photo");

@@ -78,6 +78,7 @@ class AppModel {
   Effect handle(const ReopenSubmission& command);
   Effect handle(const SetAnswer& command);
   Effect handle(const AttachFile& command);
+  Effect handle(const ListFolder& command);
   Effect handle(const AddRepeatEntry& command);
   Effect handle(const RemoveRepeatEntry& command);
   Effect handle(const GoToPage& command);

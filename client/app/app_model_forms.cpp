@@ -2,6 +2,7 @@
 // state, and one submission being filled a page at a time, autosaved as a draft on every page
 // change and finalized with its form's priority.
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -185,6 +186,11 @@ Effect AppModel::handle(const AttachFile& command) {
       "problem.file_refused");
 }
 
+Effect AppModel::handle(const ListFolder& command) {
+  state_.folder = std::make_shared<FolderListing>(list_folder(command.folder));
+  return {};
+}
+
 Effect AppModel::handle(const AddRepeatEntry& command) {
   return edit_answers(command.name,
                       [&](forms::FillSession& session) { session.add_repeat(command.name, command.path); });
@@ -325,6 +331,30 @@ void AppModel::refresh_fill() {
   };
   if (fill_page_ < pages.size()) add(pages[fill_page_].question, {}, 0);
   state_.fill = std::move(view);
+}
+
+
+// --- The file browser's folders
+
+FolderListing list_folder(const std::string& folder) {
+  namespace fs = std::filesystem;
+  FolderListing listing;
+  listing.folder = folder;
+  std::error_code error;
+  for (fs::directory_iterator it(folder, error), end; !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    std::error_code ignored;
+    const bool is_folder = it->is_directory(ignored);
+    if (!is_folder && !it->is_regular_file(ignored)) continue;
+    listing.entries.push_back({name, is_folder, is_folder ? 0 : static_cast<uint64_t>(it->file_size(ignored))});
+  }
+  if (error) listing.error = error.message();
+  std::sort(listing.entries.begin(), listing.entries.end(),
+            [](const FolderListing::Entry& a, const FolderListing::Entry& b) {
+              return a.folder != b.folder ? a.folder : a.name < b.name;
+            });
+  return listing;
 }
 
 }  // namespace outpost::app

@@ -236,6 +236,20 @@ struct QuestionView {
   bool entry_header = false;
 };
 
+// One folder of this computer, as the file browser shows it: folders first, then files, by
+// name; hidden entries and anything but folders and regular files left out.
+struct FolderListing {
+  struct Entry {
+    std::string name;
+    bool folder = false;
+    uint64_t size = 0;
+  };
+  std::string folder;
+  std::vector<Entry> entries;
+  std::string error;  // why the folder could not be read (what was read is listed)
+};
+FolderListing list_folder(const std::string& folder);
+
 struct FillView {
   std::string submission_id;
   std::string form_id;
@@ -281,6 +295,7 @@ struct AppState {
 
   std::shared_ptr<const FormsOverview> forms = std::make_shared<FormsOverview>();  // filled once asked (ListForms)
   std::shared_ptr<const FillView> fill;  // null: no submission open
+  std::shared_ptr<const FolderListing> folder;  // the file browser's folder (ListFolder); null until asked
   std::optional<ActionProblem> forms_problem;
 
   Preferences preferences;

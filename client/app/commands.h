@@ -106,6 +106,12 @@ struct AttachFile {
   std::string file;
 };
 
+// Lists a folder of this computer for the file browser, on the worker: a slow memory card or a
+// folder of thousands of photos must not hold up the window.
+struct ListFolder {
+  std::string folder;
+};
+
 struct AddRepeatEntry {
   std::string name;
   forms::RepeatPath path;  // of the enclosing repeats' entries
@@ -127,7 +133,8 @@ struct CloseSubmission {};  // saves the draft and closes it
 using Command = std::variant<SyncNow, Enroll, ResolveConflict, OpenCollection, SelectRecord, SetLanguage, SetTextScale,
                              MeasureStorage, SearchLibrary, PinMaterial, UnpinMaterial, EvictMaterial, OpenMaterial,
                              CloseReader, ListForms, StartSubmission, ReopenSubmission, SetAnswer, AttachFile,
-                             AddRepeatEntry, RemoveRepeatEntry, GoToPage, FinalizeSubmission, CloseSubmission>;
+                             ListFolder, AddRepeatEntry, RemoveRepeatEntry, GoToPage, FinalizeSubmission,
+                             CloseSubmission>;
 using Commands = std::vector<Command>;
 
 // The text sizes offered in the settings (1 = the display's natural size).

@@ -175,7 +175,7 @@ void file_widget(Frame& frame, const app::QuestionView& question, const std::str
     if (button(tr("forms.remove_file"), "remove_file." + key)) set_answer(frame, question, "");
   }
   if (view.picker_for != key) return;
-  if (const auto chosen = file_picker(view.picker, "files." + key)) {
+  if (const auto chosen = file_picker(frame, view.picker, "files." + key)) {
     frame.emit(app::AttachFile{question.name, question.path, *chosen});
     view.picker_for.clear();
     view.picker.typed.clear();
