@@ -1568,6 +1568,25 @@ TEST_CASE("integration: bundles and LAN sharing between devices with no registry
 // with "Sync now", through its screens: the script clicks controls where they are drawn and
 // types into them. Each renderer: OpenGL 3 (Mesa's software one here, asked for with --opengl),
 // SDL_Renderer, and the one the window chooses by itself (OpenGL where the machine has a GPU).
+namespace {
+
+// Ends a window script: sync from the Sync screen, wait for it to end well, close the window.
+constexpr char kSyncThenQuit[] = "click nav.sync\nclick sync_now\nwait synced\nquit\n";
+
+// The real outpost window of `device` under Xvfb (1024x700), driven by the script `steps`
+// (written to `script_path`), keeping its font atlas in a cache of its own; `flags` are added.
+ProcessResult run_window(const Device& device, const std::string& script_path, const std::string& steps,
+                         const std::vector<std::string>& flags = {}) {
+  outpost::files::write_file_atomic(script_path, steps);
+  std::vector<std::string> argv = {"xvfb-run", "--auto-servernum", "--server-args=-screen 0 1024x700x24",
+                                   OUTPOST_BIN, "--home", device.home(), "--size", "1024x700", "--script", script_path};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  return outpost::test::run_process(
+      argv, {{{"LC_ALL", "C"}, {"OUTPOST_LOG", "info"}, {"XDG_CACHE_HOME", device.home() + "/cache"}}, 120s});
+}
+
+}  // namespace
+
 TEST_CASE("integration: the window enrolls and syncs, driven by a script under xvfb-run") {
   enum class Choice { OpenGL, Software, Automatic };
   for (const Choice choice : {Choice::OpenGL, Choice::Software, Choice::Automatic}) {
@@ -1584,24 +1603,18 @@ TEST_CASE("integration: the window enrolls and syncs, driven by a script under x
     const Device tablet = bed.device("tablet");
     tablet.put("hh-0001", {{"household", "Amina"}, {"members", 6}});  // offline work from before
 
-    const std::string script = bed.dir().file("enroll-and-sync.script");
-    outpost::files::write_file_atomic(script, "click nav.settings\n"
-                                              "click registry_url\n"
-                                              "type " + bed.registry_url() + "\n"
-                                              "click enrollment_code\n"
-                                              "type " + window_code + "\n"
-                                              "click enroll\n"
-                                              "wait enrolled\n"
-                                              "click nav.sync\n"
-                                              "click sync_now\n"
-                                              "wait synced\n"
-                                              "quit\n");
-    std::vector<std::string> argv = {"xvfb-run", "--auto-servernum", "--server-args=-screen 0 1024x700x24",
-                                     OUTPOST_BIN, "--home", tablet.home(), "--size", "1024x700", "--script", script};
-    if (choice == Choice::Software) argv.push_back("--software-renderer");
-    if (choice == Choice::OpenGL) argv.push_back("--opengl");
-    const ProcessResult window = outpost::test::run_process(
-        argv, {{{"LC_ALL", "C"}, {"OUTPOST_LOG", "info"}, {"XDG_CACHE_HOME", tablet.home() + "/cache"}}, 120s});
+    const std::vector<std::string> flags = choice == Choice::Software ? std::vector<std::string>{"--software-renderer"}
+                                           : choice == Choice::OpenGL ? std::vector<std::string>{"--opengl"}
+                                                                      : std::vector<std::string>{};
+    const ProcessResult window = run_window(tablet, bed.dir().file("enroll-and-sync.script"),
+                                            "click nav.settings\n"
+                                            "click registry_url\n"
+                                            "type " + bed.registry_url() + "\n"
+                                            "click enrollment_code\n"
+                                            "type " + window_code + "\n"
+                                            "click enroll\n"
+                                            "wait enrolled\n" + std::string(kSyncThenQuit),
+                                            flags);
     REQUIRE_MESSAGE(window.succeeded(), window.describe());
     CHECK_MESSAGE(contains(window.err, software ? "drawing with SDL_Renderer (software)" : "drawing with OpenGL"),
                   window.err);
@@ -1904,34 +1917,25 @@ TEST_CASE("integration: the window fills and finalizes a form, syncs, and the re
   tablet.sync();
 
   // Six pages: the report, highlights, key figures, overview, cluster updates (none), contact.
-  const std::string script = bed.dir().file("fill-sitrep.script");
-  outpost::files::write_file_atomic(script,
-                                    "click nav.forms\n"
-                                    "click start.sitrep\n"
-                                    "click answer.crisis_name\ntype Cyclone Freddy\n"
-                                    "click answer.report_number\ntype 3\n"
-                                    "click answer.as_of\ntype 2026-03-01\n"
-                                    "click answer.reporting_org\ntype Relief South\n"
-                                    "click page_next\n"
-                                    "click answer.highlights\ntype Roads cut in the south\n"
-                                    "click page_next\n"
-                                    "click page_next\n"
-                                    "click answer.situation_overview\ntype Flooding along the river\n"
-                                    "click page_next\n"
-                                    "click page_next\n"
-                                    "click finalize\n"
-                                    "click nav.sync\n"
-                                    "click sync_now\n"
-                                    "wait synced\n"
-                                    "quit\n");
-  const std::vector<std::string> argv = {"xvfb-run", "--auto-servernum", "--server-args=-screen 0 1024x700x24",
-                                         OUTPOST_BIN, "--home", tablet.home(), "--size", "1024x700", "--script", script};
-  const std::string cache = tablet.home() + "/cache";
-  const ProcessResult window =
-      outpost::test::run_process(argv, {{{"LC_ALL", "C"}, {"OUTPOST_LOG", "info"}, {"XDG_CACHE_HOME", cache}}, 120s});
+  const ProcessResult window = run_window(tablet, bed.dir().file("fill-sitrep.script"),
+                                          "click nav.forms\n"
+                                          "click start.sitrep\n"
+                                          "click answer.crisis_name\ntype Cyclone Freddy\n"
+                                          "click answer.report_number\ntype 3\n"
+                                          "click answer.as_of\ntype 2026-03-01\n"
+                                          "click answer.reporting_org\ntype Relief South\n"
+                                          "click page_next\n"
+                                          "click answer.highlights\ntype Roads cut in the south\n"
+                                          "click page_next\n"
+                                          "click page_next\n"
+                                          "click answer.situation_overview\ntype Flooding along the river\n"
+                                          "click page_next\n"
+                                          "click page_next\n"
+                                          "click finalize\n" + std::string(kSyncThenQuit));
   REQUIRE_MESSAGE(window.succeeded(), window.describe());
   // The font atlas it built is kept for the next start (client/ui/font_cache.h).
-  CHECK(std::distance(std::filesystem::directory_iterator(cache + "/outpost"), std::filesystem::directory_iterator()) == 1);
+  CHECK(std::distance(std::filesystem::directory_iterator(tablet.home() + "/cache/outpost"),
+                      std::filesystem::directory_iterator()) == 1);
 
   std::vector<std::string> submitted;
   {
@@ -1945,6 +1949,51 @@ TEST_CASE("integration: the window fills and finalizes a form, syncs, and the re
   const auto answer = Http(bed.registry_url()).get("/v1/records/submissions/" + submitted[0], tablet.credentials().token);
   CHECK(answer.status == 200);
   CHECK_MESSAGE(contains(answer.body, "Cyclone Freddy"), answer.body);
+}
+
+TEST_CASE("integration: the window attaches a photo by a typed path, and the registry receives it with the report") {
+  Testbed bed;
+  const std::string org = bed.admin().add_org("Relief West");
+  const std::string form_dir = bed.dir().file("site_photo");
+  std::filesystem::create_directory(form_dir);
+  outpost::files::write_file_atomic(form_dir + "/survey.csv", "type,name,label\ntext,place,Place\nimage,photo,Photo\n");
+  outpost::files::write_file_atomic(form_dir + "/settings.csv", "form_id,version,form_title\nsite_photo,1,Site photo\n");
+  bed.admin().command({"form", "publish", form_dir, "--org", org});
+  auto devices = bed.enroll({{"field", org}});
+  const Device& tablet = devices[0];
+  tablet.sync();
+  const std::string photo = bed.dir().file("IMG_0100.jpg");
+  const std::string photo_bytes = outpost::test::jpeg_bytes(300'000, 100);
+  outpost::files::write_file_atomic(photo, photo_bytes);
+
+  // Two pages: the place, then the photo, chosen by its path in the file browser.
+  const ProcessResult window = run_window(tablet, bed.dir().file("site-photo.script"),
+                                          "click nav.forms\n"
+                                          "click start.site_photo\n"
+                                          "click answer.place\ntype Kalobeyei\n"
+                                          "click page_next\n"
+                                          "click choose.photo\n"
+                                          "click files.photo.path\ntype " + photo + "\n"
+                                          "click files.photo.use\n"
+                                          "see remove_file.photo\n"  // shown once the worker attached it
+                                          "click finalize\n" + std::string(kSyncThenQuit));
+  REQUIRE_MESSAGE(window.succeeded(), window.describe());
+
+  std::string submission;
+  {
+    outpost::client::Home home(tablet.home());
+    home.replica().for_each_record("submissions", false, [&](sync::Record&& record) { submission = record.id; });
+  }
+  REQUIRE(!submission.empty());
+  Http registry(bed.registry_url());
+  const auto record = registry.get("/v1/records/submissions/" + submission, tablet.credentials().token);
+  REQUIRE(record.status == 200);
+  const std::string sha = outpost::crypto::sha256_hex(photo_bytes);
+  CHECK_MESSAGE(contains(record.body, sha), record.body);
+  CHECK_MESSAGE(contains(record.body, "image/jpeg"), record.body);
+  const auto file = registry.get("/v1/blobs/" + sha, tablet.credentials().token);
+  CHECK(file.status == 200);
+  CHECK(file.body == photo_bytes);
 }
 
 TEST_CASE("integration: publishing refuses a broken form at its cell, and a republished form keeps its old version") {
