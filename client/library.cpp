@@ -118,8 +118,11 @@ struct Library::Entry {
   std::optional<std::string> body;         // nullopt: the text indexed before still holds
 };
 
-Library::Library(Home& home)
-    : home_(home), db_(home.replica().database()), store_(home.directory() + "/blobs", stored_quota(home)) {
+Library::Library(Home& home, std::function<bool()> cancelled)
+    : home_(home),
+      db_(home.replica().database()),
+      store_(home.directory() + "/blobs", stored_quota(home)),
+      cancelled_(std::move(cancelled)) {
   db_.exec("CREATE TABLE IF NOT EXISTS library_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
   auto& version = db_.prepare("SELECT value FROM library_meta WHERE key='index_version'");
   const bool current = version.step() && version.text(0) == kLibraryIndexVersion;
@@ -324,6 +327,7 @@ size_t Library::refresh() {
   IndexChanges changes;
   size_t rewritten = 0;
   home_.replica().for_each_record(sync::kMaterialsCollection, true, [&](sync::Record&& record) {
+    if (cancelled_ && cancelled_()) throw LibraryCancelled("reading the catalog into the library's index was stopped");
     plan_entry(record, changes);
     if (changes.entries.size() + changes.withdrawn.size() >= kIndexWriteBatch) rewritten += write_entries(changes);
   });

@@ -45,12 +45,21 @@ struct CatalogFacets {
   std::vector<std::string> themes;
 };
 
+// Reading the catalog into the index was stopped (Library's `cancelled`); the index is as it was.
+class LibraryCancelled : public ClientError {
+ public:
+  using ClientError::ClientError;
+};
+
 class Library {
  public:
   // Opens the library of `home`, bringing the search index up to date when the catalog moved
   // since it was last read (a sync pulled changes). Files stay within the storage quota set on
   // the home (set_quota), and the disk's free space.
-  explicit Library(Home& home);
+  // `cancelled` is asked between materials while the catalog is read into the index (here, when
+  // the index is behind, and by refresh()): true stops the reading with LibraryCancelled, so a
+  // closing window need not wait for a large catalog (seconds at 100,000 materials).
+  explicit Library(Home& home, std::function<bool()> cancelled = {});
 
   // Live materials, by title.
   std::vector<Material> catalog();
@@ -114,6 +123,7 @@ class Library {
   Home& home_;
   db::Database& db_;
   sync::BlobStore store_;
+  std::function<bool()> cancelled_;
   std::optional<CatalogFacets> facets_;
 };
 

@@ -154,6 +154,16 @@ TEST_CASE("library: the catalog holds every material with its language, tags, si
   CHECK_THROWS_WITH_AS(library.material("mat_nope"), doctest::Contains("no material mat_nope"), client::ClientError);
 }
 
+TEST_CASE("library: reading the catalog into the index stops when asked, and the index stays as it was") {
+  LibraryWorld world;
+  int asked = 0;
+  CHECK_THROWS_AS(Library(world.home, [&] { return ++asked > 2; }), client::LibraryCancelled);
+  CHECK(asked == 3);  // between materials, at the third
+  Library library(world.home);  // nothing of the stopped reading was kept: read whole now
+  CHECK(library.count("", "") == static_cast<int64_t>(library.catalog().size()));
+  CHECK(library.count("", "") > 3);
+}
+
 TEST_CASE("library: the index lists the catalog a window at a time, by title, filtered by language and theme") {
   LibraryWorld world;
   Library library(world.home);

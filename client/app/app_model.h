@@ -44,6 +44,9 @@ class AppModel {
     std::function<void()> on_download_progress;
     // Opens a file in the system's viewer; throws when it cannot. Default: xdg-open, not waited for.
     std::function<void(const std::string& path)> open_externally;
+    // True once the model's owner is closing: reading a large catalog into the library's index
+    // stops (client::LibraryCancelled).
+    std::function<bool()> cancelled;
   };
 
   // Opens (or creates) the home; throws what Home throws when it cannot.

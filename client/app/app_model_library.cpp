@@ -60,7 +60,7 @@ void open_with_system_viewer(const std::string& path) {
 }
 
 client::Library& AppModel::library() {
-  if (!library_) library_ = std::make_unique<client::Library>(home_);
+  if (!library_) library_ = std::make_unique<client::Library>(home_, options_.cancelled);
   return *library_;
 }
 
@@ -73,7 +73,11 @@ Effect AppModel::library_failure(const std::string& material_id, const std::stri
 void AppModel::refresh_library() {
   if (!library_listed_ || !library_) return;
   const LibraryList& shown = *state_.library;
-  read_library(shown.filter, shown.hits.first, shown.hits.refreshed_count(), true);
+  try {
+    read_library(shown.filter, shown.hits.first, shown.hits.refreshed_count(), true);
+  } catch (const client::LibraryCancelled&) {
+    // The model's owner is closing: the list stays as it was.
+  }
 }
 
 // Without words, the materials by title that pass the filters, rows [first, first + count) of

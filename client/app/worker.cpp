@@ -2,8 +2,9 @@
 
 #include <pthread.h>
 
-#include "platform/log.h"
 #include "client/cli.h"
+#include "client/library.h"
+#include "platform/log.h"
 
 namespace outpost::app {
 
@@ -78,6 +79,7 @@ void Worker::open_home() {
     curl.cancelled = [this] { return stopping_.load(); };
     model_options.transports = client::curl_transport_factory(std::move(curl));
   }
+  model_options.cancelled = [this] { return stopping_.load(); };
   model_options.sync.max_attempts = options_.sync_attempts;
   model_options.sync.sleep = [this](std::chrono::milliseconds wait) {
     std::unique_lock<std::mutex> lock(mutex_);
@@ -114,6 +116,8 @@ void Worker::apply(const Commands& commands) {
     Effect effect;
     try {
       effect = model_->apply(command);
+    } catch (const client::LibraryCancelled&) {
+      return;  // closing
     } catch (const std::exception& error) {
       // Commands report their own failures in the state; this is the replica itself failing.
       log::error(std::string("the app could not carry out a command: ") + error.what());
@@ -129,7 +133,13 @@ void Worker::apply(const Commands& commands) {
 void Worker::sync_if_due() {
   const auto due = schedule_.due();
   if (stopping_ || !due || SteadyClock::now() < *due) return;
-  after_sync(model_->sync());
+  SyncOutcome outcome = SyncOutcome::RetryLater;
+  try {
+    outcome = model_->sync();  // it reports sync failures itself; this is the replica failing after it
+  } catch (const std::exception& error) {
+    if (!stopping_) log::error(std::string("the automatic sync could not finish: ") + error.what());
+  }
+  after_sync(outcome);
 }
 
 void Worker::after_sync(SyncOutcome outcome) {
