@@ -97,9 +97,7 @@ std::vector<std::string> AttachmentStore::waiting_uploads() {
   sync::Replica& replica = home_.replica();
   // Submissions the registry does not hold as written: not acknowledged yet (their record goes
   // first), or refused (it will never name their files, and would refuse them too).
-  std::set<std::string> unsent = replica.queued_ids(records::kSubmissionsCollection);
-  for (const sync::RefusedWrite& write : replica.refused_writes())
-    if (write.collection == records::kSubmissionsCollection) unsent.insert(write.id);
+  const std::set<std::string> unsent = replica.unsent_ids(records::kSubmissionsCollection);
   std::set<std::string> handled;  // uploaded, or already waiting
   auto& select = replica.database().prepare("SELECT sha256 FROM attachment_uploads");
   while (select.step()) handled.insert(select.text(0));

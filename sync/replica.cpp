@@ -462,8 +462,8 @@ std::vector<QueuedRecord> Replica::queued_records(int min_priority) {
   return result;
 }
 
-std::set<std::string> Replica::queued_ids(const std::string& collection) {
-  auto& rows = db_.prepare("SELECT DISTINCT id FROM outbox WHERE collection=?");
+std::set<std::string> Replica::unsent_ids(const std::string& collection) {
+  auto& rows = db_.prepare("SELECT id FROM outbox WHERE collection=?1 UNION SELECT id FROM refused WHERE collection=?1");
   rows.bind(1, collection);
   std::set<std::string> ids;
   while (rows.step()) ids.insert(rows.text(0));

@@ -155,8 +155,9 @@ class Replica {
   std::vector<CollectionUsage> usage();
   // Records with writes waiting in the outbox at `min_priority` or above, highest first.
   std::vector<QueuedRecord> queued_records(int min_priority);
-  // Ids of a collection's records with writes waiting in the outbox (read from an index alone).
-  std::set<std::string> queued_ids(const std::string& collection);
+  // Ids of a collection's records the registry does not hold as written here: writes waiting in
+  // the outbox (read from an index), or refused and kept aside (refused_writes).
+  std::set<std::string> unsent_ids(const std::string& collection);
   // Whether the record has writes waiting in the outbox (one look-up in an index).
   bool is_queued(const std::string& collection, const std::string& id);
 

@@ -64,7 +64,7 @@ TEST_CASE("replica: live records are counted and read a window at a time; queued
   ids.clear();
   replica.for_each_live_record("submissions", 0, 10, [&](sync::Record&& record) { ids.push_back(record.id); });
   CHECK(ids == std::vector<std::string>{"e", "b", "c", "a", "d"});
-  CHECK(replica.queued_ids("submissions") == std::set<std::string>{"a", "b", "c", "d", "e"});
+  CHECK(replica.unsent_ids("submissions") == std::set<std::string>{"a", "b", "c", "d", "e"});
   CHECK(replica.queued_records(10).size() == 1);
   CHECK(replica.queued_records(10)[0].id == "i1");
 }

@@ -8,7 +8,6 @@
 #include <system_error>
 
 #include "client/app/text.h"
-#include "client/attachments.h"
 #include "platform/log.h"
 
 namespace outpost::app {
@@ -313,7 +312,7 @@ void AppModel::refresh_status() {
 
 // Files change only as a sync ends (client/attachments.h), which refreshes everything.
 void AppModel::refresh_refused_files() {
-  std::vector<client::RefusedUpload> refused = client::AttachmentStore(home_).refused_uploads();
+  std::vector<client::RefusedUpload> refused = attachments_.refused_uploads();
   state_.refused_files_total = static_cast<int64_t>(refused.size());
   if (refused.size() > kShownRefused) refused.resize(kShownRefused);
   state_.refused_files = std::move(refused);
@@ -336,7 +335,7 @@ void AppModel::refresh_storage() {
   for (const char* suffix : {"", "-wal", "-shm"})
     storage.database_bytes += file_size_or_zero(home_.directory() + "/replica.db" + suffix);
   storage.library_bytes = static_cast<int64_t>(library().used_bytes());
-  storage.attachment_bytes = static_cast<int64_t>(client::AttachmentStore(home_).used_bytes());
+  storage.attachment_bytes = static_cast<int64_t>(attachments_.used_bytes());
   storage.measured_ms = options_.clock->now_ms();
   state_.storage = std::move(storage);
 }

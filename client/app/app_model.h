@@ -9,6 +9,7 @@
 
 #include "client/app/app_state.h"
 #include "client/app/commands.h"
+#include "client/attachments.h"
 #include "client/cli.h"
 #include "client/home.h"
 #include "client/library.h"
@@ -126,6 +127,7 @@ class AppModel {
 
   Options options_;
   client::Home home_;
+  client::AttachmentStore attachments_{home_};  // the files answering questions
   AppState state_;
   std::unique_ptr<client::Library> library_;
   bool forms_listed_ = false;    // the forms screen has asked: keep its lists current

@@ -180,8 +180,7 @@ Effect AppModel::handle(const AttachFile& command) {
   return edit_answers(
       command.name,
       [&](forms::FillSession&) {
-        client::AttachmentStore files(home_);
-        draft_->attach(files, command.name, command.path, command.file);
+        draft_->attach(attachments_, command.name, command.path, command.file);
       },
       "problem.file_refused");
 }
